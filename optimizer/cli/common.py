@@ -1,0 +1,94 @@
+"""Shared CLI plumbing: one error formatter, common options, output helpers."""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from typing import Callable
+
+import click
+
+from ..errors import ChipallocError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def debug_enabled() -> bool:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.obj and ctx.obj.get("debug"):
+            return True
+        if ctx.params.get("debug"):
+            return True
+        ctx = ctx.parent
+    return os.environ.get("CHIPALLOC_DEBUG", "") not in ("", "0")
+
+
+def guarded(fn: Callable) -> Callable:
+    """Run a command body; map chipalloc errors to their exit codes, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ChipallocError as e:
+            if debug_enabled():
+                traceback.print_exc()
+            click.echo(f"error: {e.render()}" if e.exit_code != 3 else e.render(), err=True)
+            sys.exit(e.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except Exception as e:  # noqa: BLE001 - the last line of defence
+            if debug_enabled():
+                traceback.print_exc()
+            click.echo(
+                f"internal error: {type(e).__name__}: {e}\nThis is a bug in chipalloc; rerun with --debug and report the traceback.",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def debug_option(fn: Callable) -> Callable:
+    return click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")(fn)
+
+
+def scenario_options(fn: Callable) -> Callable:
+    """--set, --variant and --solver: taken by every command that reads a scenario."""
+    fn = click.option(
+        "--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True,
+        help="LP/MILP solver: HiGHS in-process (default) or CBC.",
+    )(fn)
+    fn = click.option(
+        "--set", "sets", multiple=True, metavar="PATH=VALUE",
+        help="Override one scenario value by dotted path, e.g. chips.h20.unit_price=95000 (repeatable).",
+    )(fn)
+    fn = click.option(
+        "--variant", "variants", multiple=True, metavar="NAME",
+        help="Apply a named variant from the scenario's variants: table (repeatable, before --set).",
+    )(fn)
+    return fn
+
+
+def report_options(fn: Callable) -> Callable:
+    """-o, --force, --no-report: taken by every command that writes a workbook."""
+    fn = click.option("--no-report", is_flag=True, help="Do not write a workbook.")(fn)
+    fn = click.option("--force", is_flag=True, help="Replace an existing file at -o.")(fn)
+    fn = click.option(
+        "-o", "--output", type=click.Path(dir_okay=False), default=None,
+        help="Workbook path (default reports/<scenario>-<YYYYmmdd-HHMMSS>.xlsx).",
+    )(fn)
+    return fn
+
+
+def echo_json(text: str) -> None:
+    click.echo(text)
+
+
+def note(text: str) -> None:
+    click.echo(text, err=True)

@@ -1,0 +1,78 @@
+"""`chipalloc validate` and `chipalloc solve`."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import io
+from ..errors import ChipallocError, InfeasibleError, InputError
+from ..plan import make_plan
+from ..report import json_out, terminal
+from ..report.files import check_target, default_report_path
+from .common import debug_option, guarded, note, report_options, scenario_options
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@debug_option
+@guarded
+def validate_cmd(files: tuple[str, ...], debug: bool) -> None:
+    """Check scenario files; print `ok` for each good one. Exit 0 when all are good, else 2."""
+    bad = 0
+    for f in files:
+        try:
+            io.load(f)
+        except InputError as e:
+            bad += 1
+            click.echo(f"error: {e.render()}", err=True)
+        else:
+            click.echo(f"{f}: ok")
+    if bad:
+        sys.exit(2)
+
+
+@click.command("solve")
+@click.argument("file", type=click.Path())
+@scenario_options
+@report_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout (the summary is not printed).")
+@debug_option
+@guarded
+def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, debug) -> None:
+    """Solve a scenario: verified plan, summary (stderr) or JSON (stdout), and a workbook."""
+    from ..report.workbook import write_plan_workbook
+
+    loaded = io.load(file, variants=variants, sets=sets)
+    target = None
+    if not no_report:
+        target = check_target(output or default_report_path(file), force)
+    plan = make_plan(loaded, solver=solver, raise_on_status=False)
+    if not plan.result.ok:
+        _not_optimal(plan, target, force, as_json)
+        return
+    path = None
+    if target is not None:
+        path = str(write_plan_workbook(plan, target, force=force))
+    if as_json:
+        click.echo(json_out.dumps(json_out.plan_dict(plan, report=path)))
+    else:
+        note(terminal.summary(plan, report=path))
+
+
+def _not_optimal(plan, target, force, as_json) -> None:
+    from ..errors import UnboundedError
+
+    status = plan.result.status.value
+    if status == "infeasible":
+        err: ChipallocError = InfeasibleError(f"infeasible: scenario {plan.scenario.name!r} has no plan that meets every rule")
+    elif status == "unbounded":
+        err = UnboundedError(
+            f"unbounded: scenario {plan.scenario.name!r} has no limit on purchases; give each site a budget or set a global budget"
+        )
+    else:
+        err = ChipallocError(f"the solver failed: {plan.result.message or status}")
+    if as_json:
+        doc = json_out.plan_dict(plan, report=None)
+        click.echo(json_out.dumps(doc))
+    raise err

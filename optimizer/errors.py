@@ -1,0 +1,103 @@
+"""One error hierarchy for chipalloc.
+
+Library code raises these; only :mod:`optimizer.cli` maps them to exit codes.
+Every error carries enough context (file, field path, line, fix) to be shown
+to a planner as one or a few lines, never as a traceback.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ChipallocError(Exception):
+    """Base class of every error chipalloc raises on purpose."""
+
+    exit_code = 1
+
+    def render(self) -> str:
+        return str(self)
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    message: str
+    path: str = ""  # dotted field path, e.g. chips.h20.unit_price
+    line: int | None = None
+    hint: str = ""
+
+    def render(self, file: str | None = None) -> str:
+        where = []
+        if file:
+            where.append(f"{file}" + (f":{self.line}" if self.line else ""))
+        elif self.line:
+            where.append(f"line {self.line}")
+        if self.path:
+            where.append(self.path)
+        head = ": ".join(where)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class InputError(ChipallocError):
+    """Bad input: unreadable file, schema or reference error, bad option (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | str, file: str | None = None):
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        self.problems = list(problems)
+        self.file = file
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        shown = self.problems[:10]
+        lines = [p.render(self.file) for p in shown]
+        if len(self.problems) > len(shown):
+            lines.append(f"... and {len(self.problems) - len(shown)} more problems")
+        return "\n".join(lines)
+
+
+class OutputError(ChipallocError):
+    """An output cannot be written (exists without --force, unwritable folder) (exit 2)."""
+
+    exit_code = 2
+
+
+class SolveError(ChipallocError):
+    """The solver failed in a way that is not infeasible/unbounded (exit 1)."""
+
+    exit_code = 1
+
+
+class VerificationError(ChipallocError):
+    """The independent verifier rejected a plan: never report it (exit 1)."""
+
+    exit_code = 1
+
+    def __init__(self, violations: list[str]):
+        self.violations = violations
+        super().__init__(
+            "the plan failed independent verification; nothing was written:\n  "
+            + "\n  ".join(violations[:20])
+        )
+
+
+class InfeasibleError(ChipallocError):
+    """The scenario has no feasible plan (exit 3). Carries the diagnosis if computed."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, diagnosis: object | None = None):
+        self.diagnosis = diagnosis
+        super().__init__(message)
+
+
+class UnboundedError(ChipallocError):
+    """The scenario's objective is unbounded (exit 4)."""
+
+    exit_code = 4

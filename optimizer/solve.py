@@ -1,0 +1,229 @@
+"""Solver backends, status as a value, and one sign convention for duals.
+
+Backends (``--solver``):
+
+- ``highs``: HiGHS through PuLP's in-process HiGHS API (default).
+- ``cbc``: CBC through PuLP (the one place that touches PuLP's CBC wrapper is
+  :func:`_cbc`).
+
+Sign convention for every dual we report, whatever the solver:
+``shadow_price = d(effective TOPS) / d(rhs)`` of the row as written in
+:mod:`optimizer.model`, and ``reduced_cost = d(effective TOPS) / d(units)``
+when one more unit of a variable is forced into the plan (Excel's
+convention for a maximisation). PuLP passes CBC's duals through in that
+convention; PuLP's HiGHS API negates a maximisation objective before handing
+it to HiGHS and copies HiGHS's duals back unchanged, so for HiGHS we negate.
+
+Ties: after maximising effective TOPS, a second solve holds the objective at
+its optimum within a relative 1e-7 and minimises total spend, so a plan never
+spends money that buys nothing.
+
+With ``integer_units`` the duals come from the continuous relaxation (same
+rows, continuous units) and are labelled ``basis="relaxation"``.
+"""
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+from .errors import InputError, SolveError
+from .model import LinearModel
+
+TIE_REL = 1e-7  # relative tolerance for holding the objective in the tie-break solve
+MIP_REL_GAP = 1e-9  # prove MILP optimality tightly, so solvers agree on plans
+SOLVERS = ("highs", "cbc")
+
+
+class Status(str, enum.Enum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+@dataclass
+class SolveResult:
+    status: Status
+    solver: str
+    units: np.ndarray  # per model var, in units (not lots)
+    objective: float  # effective TOPS of the returned plan
+    shadow_prices: np.ndarray | None = None  # per row, convention above
+    reduced_costs: np.ndarray | None = None  # per var, per unit
+    dual_basis: str = "lp"  # "lp" or "relaxation"
+    solver_version: str = ""
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OPTIMAL
+
+
+@contextlib.contextmanager
+def silenced():
+    """Send file descriptors 1 and 2 to /dev/null (HiGHS prints a banner in C)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = []
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # pragma: no cover
+        yield
+        return
+    try:
+        for fd in (1, 2):
+            try:
+                saved.append((fd, os.dup(fd)))
+                os.dup2(devnull, fd)
+            except OSError:
+                pass
+        yield
+    finally:
+        for fd, copy_fd in saved:
+            os.dup2(copy_fd, fd)
+            os.close(copy_fd)
+        os.close(devnull)
+
+
+def solver_version(name: str) -> str:
+    if name == "highs":
+        try:
+            import highspy
+
+            h = _highs_quiet()
+            return f"HiGHS {h.version()}" if hasattr(h, "version") else f"highspy {highspy.__version__}"
+        except Exception:  # pragma: no cover
+            return "HiGHS"
+    return "CBC (PuLP " + pulp.__version__ + ")"
+
+
+def _highs_quiet():
+    import highspy
+
+    with silenced():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _cbc(mip: bool) -> pulp.LpSolver:
+    """The one place that names PuLP's CBC wrapper (PULP_CBC_CMD is deprecated in PuLP 3.3)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solver = pulp.PULP_CBC_CMD(msg=False, mip=mip, gapRel=MIP_REL_GAP if mip else None)
+        if not solver.available():  # pragma: no cover - PuLP 4 ships CBC through the pulp[cbc] extra
+            solver = pulp.COIN_CMD(msg=False, mip=mip, gapRel=MIP_REL_GAP if mip else None)
+    if not solver.available():  # pragma: no cover
+        raise SolveError("CBC is not available: install it with pip install 'pulp[cbc]'")
+    return solver
+
+
+def _backend(name: str, mip: bool) -> pulp.LpSolver:
+    if name == "highs":
+        return pulp.HiGHS(msg=False, mip=mip, gapRel=MIP_REL_GAP if mip else None)
+    if name == "cbc":
+        return _cbc(mip)
+    raise InputError(f"unknown solver {name!r}; choose one of: {', '.join(SOLVERS)}")
+
+
+_STATUS = {
+    pulp.LpStatusOptimal: Status.OPTIMAL,
+    pulp.LpStatusInfeasible: Status.INFEASIBLE,
+    pulp.LpStatusUnbounded: Status.UNBOUNDED,
+}
+
+
+def _to_pulp(lm: LinearModel, integer: bool):
+    prob = pulp.LpProblem("chipalloc", pulp.LpMaximize)
+    xs = [
+        pulp.LpVariable(f"x{i}", lowBound=0, cat=pulp.LpInteger if integer else pulp.LpContinuous)
+        for i in range(len(lm.vars))
+    ]
+    scale = lm.scale
+    prob += pulp.lpSum(float(lm.c[j] * scale[j]) * xs[j] for j in range(len(xs)) if lm.c[j] != 0)
+    cons = []
+    for i, r in enumerate(lm.rows):
+        expr = pulp.LpAffineExpression([(xs[j], float(lm.A[i, j] * scale[j])) for j in np.flatnonzero(lm.A[i])])
+        con = expr <= r.rhs if r.sense == "<=" else expr >= r.rhs
+        prob += con, f"r{i}"
+        cons.append(f"r{i}")
+    return prob, xs, cons
+
+
+def _run(prob: pulp.LpProblem, name: str, mip: bool) -> Status:
+    solver = _backend(name, mip)
+    try:
+        with silenced():
+            prob.solve(solver)
+    except pulp.PulpSolverError as e:
+        raise SolveError(f"{name} failed: {e}") from None
+    st = _STATUS.get(prob.status)
+    if st is None:
+        # PuLP reports "Not Solved"/"Undefined" for both infeasible MILPs and solver failures
+        return Status.INFEASIBLE if prob.status == pulp.LpStatusUndefined else Status.ERROR
+    return st
+
+
+def _lp_duals(lm: LinearModel, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Shadow prices per row and reduced costs per unit, from the continuous problem."""
+    prob, xs, cons = _to_pulp(lm, integer=False)
+    st = _run(prob, name, mip=False)
+    if st is not Status.OPTIMAL:  # pragma: no cover - the MILP was optimal, so is its relaxation
+        return np.full(len(lm.rows), np.nan), np.full(len(lm.vars), np.nan)
+    sign = -1.0 if name == "highs" else 1.0
+    pis = np.array([sign * (prob.constraints[c].pi or 0.0) for c in cons], dtype=float)
+    djs = np.array([sign * (x.dj or 0.0) for x in xs], dtype=float) / lm.scale
+    return pis, djs
+
+
+def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals: bool = True) -> SolveResult:
+    """Maximise effective TOPS, then minimise spend among the maxima."""
+    integer = lm.integer
+    n = len(lm.vars)
+    if n == 0:
+        # nothing may be bought anywhere: feasible only if no row demands a purchase
+        feas = all((r.sense == "<=" and r.rhs >= 0) or (r.sense == ">=" and r.rhs <= 0) for r in lm.rows)
+        return SolveResult(
+            Status.OPTIMAL if feas else Status.INFEASIBLE, solver, np.zeros(0), 0.0,
+            np.zeros(len(lm.rows)), np.zeros(0), "relaxation" if integer else "lp", solver_version(solver),
+        )
+    prob, xs, cons = _to_pulp(lm, integer)
+    st = _run(prob, solver, mip=integer)
+    if st is not Status.OPTIMAL:
+        return SolveResult(st, solver, np.zeros(n), float("nan"), solver_version=solver_version(solver))
+    lots = np.array([x.value() or 0.0 for x in xs], dtype=float)
+    opt = float(np.dot(lm.c * lm.scale, lots))
+    pis = djs = None
+    basis = "relaxation" if integer else "lp"
+    if duals:
+        if integer:
+            pis, djs = _lp_duals(lm, solver)
+        else:
+            sign = -1.0 if solver == "highs" else 1.0
+            pis = np.array([sign * (prob.constraints[c].pi or 0.0) for c in cons], dtype=float)
+            djs = np.array([sign * (x.dj or 0.0) for x in xs], dtype=float) / lm.scale
+    if tie_break and opt > 0:
+        floor = opt - TIE_REL * abs(opt)
+        prob2 = pulp.LpProblem("chipalloc_tiebreak", pulp.LpMinimize)
+        for i, c in enumerate(cons):
+            prob2 += prob.constraints[c].copy(), c
+        prob2 += pulp.lpSum(float(lm.c[j] * lm.scale[j]) * xs[j] for j in range(n)) >= floor, "objective_floor"
+        prob2 += pulp.lpSum(float(lm.spend[j] * lm.scale[j]) * xs[j] for j in range(n))
+        st2 = _run(prob2, solver, mip=integer)
+        if st2 is Status.OPTIMAL:
+            lots = np.array([x.value() or 0.0 for x in xs], dtype=float)
+    if integer:
+        lots = np.round(lots)
+    units = lots * lm.scale
+    units[np.abs(units) < 1e-9] = 0.0
+    return SolveResult(
+        Status.OPTIMAL, solver, units, float(np.dot(lm.c, units)), pis, djs, basis, solver_version(solver)
+    )
