@@ -1,0 +1,1 @@
+"""What-if analysis: re-solves, sensitivity, break-even, sweeps, tornado, compare, diagnosis."""
