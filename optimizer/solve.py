@@ -141,6 +141,22 @@ _STATUS = {
 }
 
 
+def row_scales(lm: LinearModel) -> np.ndarray:
+    """Per-row divisors so each row's largest coefficient (per solver column) is 1.
+
+    Money rows carry coefficients of 1e5 and right-hand sides of 1e10; share
+    rows mix signs around 0. Unscaled, HiGHS's MIP can return a clearly
+    suboptimal "optimal" plan when the optimum sits exactly on a share row
+    (seen on h20-licence-denied.yaml). Every backend solves the scaled rows;
+    duals are unscaled back (shadow = scaled dual / divisor).
+    """
+    if not len(lm.rows):
+        return np.ones(0)
+    m = np.abs(lm.A * lm.scale).max(axis=1) if len(lm.vars) else np.zeros(len(lm.rows))
+    m[m == 0] = 1.0
+    return m
+
+
 def _to_pulp(lm: LinearModel, integer: bool):
     prob = pulp.LpProblem("chipalloc", pulp.LpMaximize)
     xs = [
@@ -148,11 +164,13 @@ def _to_pulp(lm: LinearModel, integer: bool):
         for i in range(len(lm.vars))
     ]
     scale = lm.scale
+    rs = row_scales(lm)
     prob += pulp.lpSum(float(lm.c[j] * scale[j]) * xs[j] for j in range(len(xs)) if lm.c[j] != 0)
     cons = []
     for i, r in enumerate(lm.rows):
-        expr = pulp.LpAffineExpression([(xs[j], float(lm.A[i, j] * scale[j])) for j in np.flatnonzero(lm.A[i])])
-        con = expr <= r.rhs if r.sense == "<=" else expr >= r.rhs
+        expr = pulp.LpAffineExpression([(xs[j], float(lm.A[i, j] * scale[j] / rs[i])) for j in np.flatnonzero(lm.A[i])])
+        rhs = r.rhs / rs[i]
+        con = expr <= rhs if r.sense == "<=" else expr >= rhs
         prob += con, f"r{i}"
         cons.append(f"r{i}")
     return prob, xs, cons
@@ -178,10 +196,15 @@ def _lp_duals(lm: LinearModel, name: str) -> tuple[np.ndarray, np.ndarray]:
     st = _run(prob, name, mip=False)
     if st is not Status.OPTIMAL:  # pragma: no cover - the MILP was optimal, so is its relaxation
         return np.full(len(lm.rows), np.nan), np.full(len(lm.vars), np.nan)
+    return _duals(lm, name, prob, xs, cons)
+
+
+def _duals(lm: LinearModel, name: str, prob, xs, cons) -> tuple[np.ndarray, np.ndarray]:
+    """Duals in our convention, unscaled to the rows as written in the model."""
     sign = -1.0 if name == "highs" else 1.0
-    pis = np.array([sign * (prob.constraints[c].pi or 0.0) for c in cons], dtype=float)
+    pis = np.array([sign * (prob.constraints[c].pi or 0.0) for c in cons], dtype=float) / row_scales(lm)
     djs = np.array([sign * (x.dj or 0.0) for x in xs], dtype=float) / lm.scale
-    return pis, djs
+    return pis + 0.0, djs + 0.0
 
 
 def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals: bool = True) -> SolveResult:
@@ -207,16 +230,16 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
         if integer:
             pis, djs = _lp_duals(lm, solver)
         else:
-            sign = -1.0 if solver == "highs" else 1.0
-            pis = np.array([sign * (prob.constraints[c].pi or 0.0) for c in cons], dtype=float)
-            djs = np.array([sign * (x.dj or 0.0) for x in xs], dtype=float) / lm.scale
+            pis, djs = _duals(lm, solver, prob, xs, cons)
     if tie_break and opt > 0:
         floor = opt - TIE_REL * abs(opt)
         prob2 = pulp.LpProblem("chipalloc_tiebreak", pulp.LpMinimize)
         for i, c in enumerate(cons):
             prob2 += prob.constraints[c].copy(), c
-        prob2 += pulp.lpSum(float(lm.c[j] * lm.scale[j]) * xs[j] for j in range(n)) >= floor, "objective_floor"
-        prob2 += pulp.lpSum(float(lm.spend[j] * lm.scale[j]) * xs[j] for j in range(n))
+        cmax = float(np.abs(lm.c * lm.scale).max()) or 1.0
+        smax = float(np.abs(lm.spend * lm.scale).max()) or 1.0
+        prob2 += pulp.lpSum(float(lm.c[j] * lm.scale[j] / cmax) * xs[j] for j in range(n)) >= floor / cmax, "objective_floor"
+        prob2 += pulp.lpSum(float(lm.spend[j] * lm.scale[j] / smax) * xs[j] for j in range(n))
         st2 = _run(prob2, solver, mip=integer)
         if st2 is Status.OPTIMAL:
             lots = np.array([x.value() or 0.0 for x in xs], dtype=float)
