@@ -15,7 +15,7 @@ import numpy as np
 from . import model as model_mod
 from . import verify as verify_mod
 from .compliance import Decision
-from .errors import InfeasibleError, SolveError, UnboundedError
+from .errors import InfeasibleError, SolveError, UnboundedError, VerificationError
 from .io import Loaded
 from .schema import Scenario
 from .solve import SolveResult, Status, solve
@@ -76,6 +76,7 @@ class Plan:
     sites: list[SiteRow]
     compliance: list[Decision]
     totals: dict[str, float] = field(default_factory=dict)
+    optimality: dict = field(default_factory=dict)  # dual-bound check, see make_plan
 
     @property
     def status(self) -> str:
@@ -217,6 +218,29 @@ def _basis_weights(s: Scenario, lm: model_mod.LinearModel, site: str) -> np.ndar
     return np.array([s.chips[v.chip].int8_tops for v in lm.vars], dtype=float)
 
 
+OPTIMALITY_REL_TOL = 1e-6  # LP: primal within this of the dual bound (the tie-break allows 1e-7)
+
+
+def _optimality(s: Scenario, plan: Plan) -> dict:
+    """Check the plan against the dual bound recomputed from the scenario.
+
+    Continuous plans must meet the bound (an optimality certificate);
+    integer plans report their gap to the relaxation bound.
+    """
+    if plan.result.shadow_prices is None or not np.all(np.isfinite(plan.result.shadow_prices)):
+        return {"certificate": "none", "bound": None, "gap": None}
+    shadow = {c.name: c.shadow_price or 0.0 for c in plan.constraints}
+    primal, bound, problems = verify_mod.duality_gap(s, plan.units(), shadow)
+    gap = (bound - primal) / max(1.0, abs(bound))
+    if not s.integer_units:
+        if problems or gap > OPTIMALITY_REL_TOL:
+            raise VerificationError(
+                problems + [f"optimality: plan gives {primal:,.6g} effective TOPS but the dual bound is {bound:,.6g}"]
+            )
+        return {"certificate": "lp-duality", "bound": bound, "gap": max(gap, 0.0)}
+    return {"certificate": "relaxation-bound", "bound": bound, "gap": max(gap, 0.0)}
+
+
 def make_plan(scenario: Scenario | Loaded, solver: str = "highs", raise_on_status: bool = True) -> Plan:
     """Build, solve, verify. Raises InfeasibleError / UnboundedError / VerificationError."""
     loaded = scenario if isinstance(scenario, Loaded) else None
@@ -226,7 +250,9 @@ def make_plan(scenario: Scenario | Loaded, solver: str = "highs", raise_on_statu
     if res.status is Status.OPTIMAL:
         units = {(v.site, v.chip): float(u) for v, u in zip(lm.vars, res.units)}
         verify_mod.verify(s, units, res.objective)
-        return assemble(s, lm, res, loaded)
+        plan = assemble(s, lm, res, loaded)
+        plan.optimality = _optimality(s, plan)
+        return plan
     if not raise_on_status:
         return Plan(s, loaded, lm, res, [], [], [], lm.decisions, {})
     if res.status is Status.INFEASIBLE:

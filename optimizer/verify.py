@@ -177,3 +177,38 @@ def verify(s: Scenario, units: dict[tuple[str, str], float], objective: float | 
     bad = violations(s, units, objective)
     if bad:
         raise VerificationError(bad)
+
+
+def duality_gap(
+    s: Scenario, units: dict[tuple[str, str], float], shadow: dict[str, float]
+) -> tuple[float, float, list[str]]:
+    """Certificate of optimality for a continuous plan, from the scenario alone.
+
+    ``shadow`` maps row names to shadow prices in chipalloc's convention
+    (d effective TOPS / d rhs). Coefficients are recovered by evaluating every
+    rule of :func:`checks` on unit plans, so nothing of the model matrix is
+    trusted. Returns ``(primal, dual_bound, problems)``: with dual feasibility
+    (no chip earns more TOPS than its shadow-priced resource use) the bound is
+    an upper limit on any feasible plan's effective TOPS, so ``primal`` equal
+    to ``dual_bound`` proves the plan optimal. ``problems`` lists dual
+    infeasibilities beyond tolerance.
+    """
+    keys = [(site, chip) for site in s.sites for chip in s.chips if _export_decision(s, site, chip) != "deny"]
+
+    def g(plan: dict) -> dict[str, float]:
+        # each rule as g(x) = lhs - rhs, linear in x
+        return {c.name: c.lhs - c.rhs for c in checks(s, plan)}
+
+    g0 = g({})
+    problems: list[str] = []
+    dual_bound = sum(shadow.get(name, 0.0) * -val for name, val in g0.items())
+    for key in keys:
+        gj = g({key: 1.0})
+        c = s.chips[key[1]]
+        cj = c.int8_tops * s.flexibility[c.architecture] * s.vendors[c.vendor].delivery_rate
+        used = sum(shadow.get(name, 0.0) * (gj[name] - g0[name]) for name in gj)
+        reduced = cj - used
+        if reduced > REL_TOL * max(1.0, abs(cj), abs(used)) * 10:
+            problems.append(f"units[{key[0]},{key[1]}]: earns {cj:.6g} TOPS but its resources are priced at {used:.6g}")
+    primal = effective_tops(s, units)
+    return primal, dual_bound, problems

@@ -70,6 +70,7 @@ def plan_dict(plan: Plan, report: str | None = None) -> dict:
             "basis": plan.result.dual_basis,
             "convention": "change in effective TOPS per unit increase of the constraint's right-hand side",
         },
+        "optimality": plan.optimality or None,
         "compliance": [
             {
                 "chip": d.chip, "site": d.site, "country": d.country, "tier": d.tier, "tpp": d.tpp, "density": d.density,

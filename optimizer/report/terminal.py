@@ -35,6 +35,11 @@ def summary(plan: Plan, report: str | None = None) -> str:
         f"chipalloc: {s.name}",
         f"status: {plan.status}  (solver {plan.result.solver}, {'whole lots (MILP)' if s.integer_units else 'continuous LP'}; plan verified)",
     ]
+    opt = plan.optimality or {}
+    if opt.get("certificate") == "lp-duality":
+        out.append(f"optimality: proven by LP duality (gap {opt['gap']:.1e}, within the 1e-7 tie-break tolerance)")
+    elif opt.get("certificate") == "relaxation-bound":
+        out.append(f"optimality: whole lots reach {100 * (1 - opt['gap']):.5f}% of the continuous bound ({opt['bound']:,.0f} effective TOPS)")
     if plan.loaded and plan.loaded.applied:
         out.append("applied: " + "; ".join(_applied(a) for a in plan.loaded.applied))
     out += [
