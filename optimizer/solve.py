@@ -159,10 +159,7 @@ def row_scales(lm: LinearModel) -> np.ndarray:
 
 def _to_pulp(lm: LinearModel, integer: bool):
     prob = pulp.LpProblem("chipalloc", pulp.LpMaximize)
-    xs = [
-        pulp.LpVariable(f"x{i}", lowBound=0, cat=pulp.LpInteger if integer else pulp.LpContinuous)
-        for i in range(len(lm.vars))
-    ]
+    xs = [prob.add_variable(f"x{i}", 0, None, cat=pulp.LpInteger if integer else pulp.LpContinuous) for i in range(len(lm.vars))]
     scale = lm.scale
     rs = row_scales(lm)
     prob += pulp.lpSum(float(lm.c[j] * scale[j]) * xs[j] for j in range(len(xs)) if lm.c[j] != 0)
@@ -202,7 +199,7 @@ def _lp_duals(lm: LinearModel, name: str) -> tuple[np.ndarray, np.ndarray]:
 def _duals(lm: LinearModel, name: str, prob, xs, cons) -> tuple[np.ndarray, np.ndarray]:
     """Duals in our convention, unscaled to the rows as written in the model."""
     sign = -1.0 if name == "highs" else 1.0
-    pis = np.array([sign * (prob.constraints[c].pi or 0.0) for c in cons], dtype=float) / row_scales(lm)
+    pis = np.array([sign * (prob.get_constraint_by_name(c).pi or 0.0) for c in cons], dtype=float) / row_scales(lm)
     djs = np.array([sign * (x.dj or 0.0) for x in xs], dtype=float) / lm.scale
     return pis + 0.0, djs + 0.0
 
@@ -234,8 +231,8 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
     if tie_break and opt > 0:
         floor = opt - TIE_REL * abs(opt)
         prob2 = pulp.LpProblem("chipalloc_tiebreak", pulp.LpMinimize)
-        for i, c in enumerate(cons):
-            prob2 += prob.constraints[c].copy(), c
+        for c in cons:
+            prob2 += prob.get_constraint_by_name(c).copy(), c
         cmax = float(np.abs(lm.c * lm.scale).max()) or 1.0
         smax = float(np.abs(lm.spend * lm.scale).max()) or 1.0
         prob2 += pulp.lpSum(float(lm.c[j] * lm.scale[j] / cmax) * xs[j] for j in range(n)) >= floor / cmax, "objective_floor"
