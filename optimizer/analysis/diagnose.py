@@ -1,0 +1,460 @@
+"""Why is a scenario infeasible, and what is the smallest change that fixes it?
+
+Two answers, both in the planner's own terms:
+
+1. **Conflict**: an irreducible infeasible subset (IIS) of the model's named
+   rows (``budget[cn]``, ``domestic_share[cn]``, ``capacity[huawei]`` ...),
+   found by a deletion filter: drop each row in turn and keep it out if the
+   rest is still infeasible. What remains cannot all hold, and dropping any
+   one of them makes the rest feasible. The filter runs on the continuous
+   relaxation (fast); with ``integer_units`` the result is then filtered
+   again with whole lots, so the set is minimal for the real model too (and
+   when only whole lots make the plan impossible, the filter runs on the
+   integer model from the start). The filter is deterministic and does not
+   depend on the solver.
+
+2. **Fixes**: for each row of the conflict, the one scenario number behind it
+   (``sites.cn.domestic_min_share``, ``vendors.huawei.capacity_units`` ...)
+   and the smallest change of that number alone that makes the *whole*
+   scenario feasible. Feasibility is monotone in each of these numbers, so
+   the threshold is found by bisection with re-solves (relative precision
+   1e-5 on the continuous relaxation, then on the integer model when whole
+   lots need more), rounded in the safe direction to a value within 0.1% of
+   the threshold, and checked by a full solve and the independent verifier
+   before it is reported. A row whose number cannot fix the plan alone (the
+   scenario has a second, independent conflict) is listed without a fix.
+
+Everything here reads a validated :class:`~optimizer.schema.Scenario`; the
+``--set PATH=VALUE`` strings it produces are paths of the scenario file, so
+pasting them after the command that failed gives a feasible plan.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from pydantic import ValidationError
+
+from .. import model as model_mod
+from ..errors import ChipallocError, SolveError
+from ..schema import Scenario
+from ..solve import Status, solve
+
+BISECT_REL = 1e-5  # relative precision of the threshold before rounding
+ROUND_REL = 1e-3  # a reported value is within 0.1% of the threshold, on the safe side
+MAX_DOUBLINGS = 80  # raise-type searches: current x 2**80 is far beyond any real scenario
+
+# kind -> (direction, kind of number); the path is built from the row's subject
+_RAISE, _LOWER = "raise", "lower"
+
+
+@dataclass
+class Fix:
+    """The smallest change of one scenario number that makes the plan feasible."""
+
+    constraint: str  # row name, e.g. capacity[huawei]
+    path: str  # scenario path, e.g. vendors.huawei.capacity_units
+    current: float
+    needed: float
+    direction: str  # raise | lower
+    text: str  # e.g. "raise vendors.huawei.capacity_units from 100,000 to 135,200 units"
+
+    @property
+    def set(self) -> str:
+        return f"--set {self.path}={format_value(self.needed)}"
+
+    def to_dict(self) -> dict:
+        return {
+            "constraint": self.constraint,
+            "path": self.path,
+            "current": self.current,
+            "needed": self.needed,
+            "set": self.set,
+            "direction": self.direction,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Diagnosis:
+    """A minimal conflict and the one-number fixes, ready to print or store."""
+
+    scenario: str
+    conflict: list[str]  # row names, in model order
+    rules: dict[str, str]  # row name -> the rule in words with its numbers
+    fixes: list[Fix]
+    no_single_fix: list[str] = field(default_factory=list)  # conflict rows that cannot fix the plan alone
+    integer_only: bool = False  # the continuous relaxation is feasible; whole lots make it infeasible
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sentence(self) -> str:
+        """The conflict in one sentence with the numbers involved."""
+        parts = [self.rules[n] for n in self.conflict]
+        if len(parts) == 1:
+            s = f"{parts[0]} cannot hold on its own"
+        else:
+            rest = parts[1:]
+            tail = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
+            s = f"{parts[0]} cannot hold together with {tail}"
+        if self.integer_only:
+            s += " when units are bought in whole lots (with fractional units it would be feasible)"
+        return s + "."
+
+    def to_dict(self) -> dict:
+        return {
+            "conflict": list(self.conflict),
+            "explanation": self.sentence,
+            "rules": [{"name": n, "rule": self.rules[n]} for n in self.conflict],
+            "fixes": [f.to_dict() for f in self.fixes],
+            "no_single_fix": list(self.no_single_fix),
+            "integer_only": self.integer_only,
+            "notes": list(self.notes),
+        }
+
+    def render(self) -> str:
+        """Plain text for the terminal (stderr)."""
+        out = [
+            f"infeasible: scenario {self.scenario!r} has no plan that meets every rule.",
+            "",
+            "conflict (these rules cannot all hold; drop any one and the rest can):",
+            f"  {self.sentence}",
+        ]
+        for note in self.notes:
+            out.append(f"  note: {note}")
+        out.append("")
+        if self.fixes:
+            out.append("smallest change of one number that makes the plan feasible (each checked by re-solving):")
+            for f in self.fixes:
+                out.append(f"  {f.constraint}: {f.text}")
+                out.append(f"      {f.set}")
+        else:
+            out.append("no single number in the conflict makes the plan feasible on its own; change several.")
+        if self.no_single_fix:
+            out.append(
+                "changing one of these alone is not enough (another conflict remains): " + ", ".join(self.no_single_fix)
+            )
+        return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def format_value(x: float) -> str:
+    """A number as it should be typed after ``--set PATH=`` (no separators, no exponent noise)."""
+    if x == 0:
+        return "0"
+    if float(x).is_integer() and abs(x) < 1e21:
+        return str(int(x))
+    d = Decimal(repr(float(x))).normalize()
+    text = format(d, "f")
+    return text
+
+
+def _num(x: float) -> str:
+    if float(x).is_integer() and abs(x) < 1e21:
+        return f"{int(x):,}"
+    if abs(x) >= 1000:
+        return f"{x:,.2f}".rstrip("0").rstrip(".")
+    return format_value(x)
+
+
+def _pct(x: float) -> str:
+    v = 100.0 * x
+    text = f"{v:.4f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+_BASIS = {"spend": "spend", "units": "units", "tops": "INT8 TOPS"}
+
+
+def rule_text(s: Scenario, lm: model_mod.LinearModel, row: model_mod.Row) -> str:
+    """One row of the model as the planner wrote it, with its numbers."""
+    k, who = row.kind, row.subject
+    if k == "budget":
+        m = s.budget if who == "global" else s.sites[who].budget
+        cur = (m.currency or s.currency) if m is not None else s.currency
+        amount = m.amount if m is not None else row.rhs
+        conv = f" ({s.currency} {_num(row.rhs)})" if cur != s.currency else ""
+        where = "total spend" if who == "global" else "spend"
+        return f"{row.name} <= {cur} {_num(amount)}{conv} of {where}"
+    if k == "domestic_share":
+        st = s.sites[who]
+        return f"{row.name} >= {_pct(st.domestic_min_share or 0.0)} of {_BASIS[st.domestic_basis]}"
+    if k == "capacity":
+        return f"{row.name} <= {_num(s.vendors[who].capacity_units or 0.0)} units"
+    if k == "vendor_share":
+        return f"{row.name} <= {_pct(s.vendors[who].max_share or 1.0)} of total spend"
+    if k == "chip_min":
+        text = f"{row.name} >= {_num(s.chips[who].min_units)} units"
+        if not any(v.chip == who for v in lm.vars):
+            denied = sorted({d.site for d in lm.decisions if d.chip == who and d.decision == "deny"})
+            text += f" ({who} cannot be bought at any site: export controls deny it at {', '.join(denied)})"
+        return text
+    if k == "chip_max":
+        return f"{row.name} <= {_num(s.chips[who].max_units or 0.0)} units"
+    if k == "power":
+        return f"{row.name} <= {_num(s.sites[who].power_mw or 0.0)} MW"
+    if k == "tpp_cap":
+        return f"{row.name} <= {_num(row.rhs)} TPP"
+    return f"{row.name} {row.sense} {_num(row.rhs)}"  # pragma: no cover - every kind is listed above
+
+
+def parameter(row: model_mod.Row) -> tuple[str, str, bool]:
+    """(scenario path, raise|lower, whole-number?) of the one number behind a row."""
+    k, who = row.kind, row.subject
+    if k == "budget":
+        return ("budget.amount" if who == "global" else f"sites.{who}.budget.amount"), _RAISE, False
+    if k == "domestic_share":
+        return f"sites.{who}.domestic_min_share", _LOWER, False
+    if k == "capacity":
+        return f"vendors.{who}.capacity_units", _RAISE, True
+    if k == "vendor_share":
+        return f"vendors.{who}.max_share", _RAISE, False
+    if k == "chip_min":
+        return f"chips.{who}.min_units", _LOWER, True
+    if k == "chip_max":
+        return f"chips.{who}.max_units", _RAISE, True
+    if k == "power":
+        return f"sites.{who}.power_mw", _RAISE, False
+    if k == "tpp_cap":
+        return f"export_controls.tpp_caps.{who}", _RAISE, False
+    raise KeyError(k)  # pragma: no cover
+
+
+def current_value(s: Scenario, path: str) -> float:
+    obj: Any = s
+    for part in path.split("."):
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+    return float(obj)
+
+
+def safe_round(x: float, direction: str, whole: bool, rel: float = ROUND_REL) -> float:
+    """Round ``x`` away from infeasibility to a short number within ``rel`` of it."""
+    if x == 0:
+        return 0.0
+    step_exp = math.floor(math.log10(abs(x) * rel))
+    step = Decimal(1).scaleb(step_exp)
+    if whole and step < 1:
+        step = Decimal(1)
+    mode = ROUND_CEILING if direction == _RAISE else ROUND_FLOOR
+    q = (Decimal(repr(float(x))) / step).to_integral_value(rounding=mode) * step
+    return float(q)
+
+
+# ----------------------------------------------------------------------------- feasibility
+
+
+class _Oracle:
+    """Feasibility checks of one scenario (and of one-number changes of it)."""
+
+    def __init__(self, s: Scenario, solver: str):
+        self.s = s
+        self.solver = solver
+        self.data = s.model_dump(mode="python")
+        self.calls = 0
+
+    def rows_feasible(self, lm: model_mod.LinearModel, rows: Sequence[int], integer: bool) -> bool:
+        sub = model_mod.LinearModel(
+            scenario=lm.scenario,
+            vars=list(lm.vars),
+            rows=[lm.rows[i] for i in rows],
+            c=np.zeros(len(lm.vars)),
+            spend=lm.spend,
+            A=lm.A[list(rows)] if len(rows) else np.zeros((0, len(lm.vars))),
+            integer=integer,
+            decisions=lm.decisions,
+        )
+        self.calls += 1
+        res = solve(sub, self.solver, tie_break=False, duals=False)
+        if res.status in (Status.OPTIMAL, Status.UNBOUNDED):
+            return True
+        if res.status is Status.INFEASIBLE:
+            return False
+        raise SolveError(f"the {self.solver} solver failed while diagnosing infeasibility: {res.message or res.status.value}")
+
+    def feasible(self, lm: model_mod.LinearModel, integer: bool) -> bool:
+        return self.rows_feasible(lm, range(len(lm.rows)), integer)
+
+    def with_value(self, path: str, value: float) -> Scenario | None:
+        from ..io import set_path
+
+        try:
+            return Scenario.model_validate(set_path(self.data, path, value))
+        except (ValidationError, ChipallocError):
+            return None
+
+    def value_feasible(self, path: str, value: float, integer: bool) -> bool:
+        sc = self.with_value(path, value)
+        if sc is None:
+            return False
+        lm = model_mod.build(sc)
+        return self.feasible(lm, integer and sc.integer_units)
+
+
+def deletion_filter(rows: Sequence[int], infeasible: Callable[[list[int]], bool]) -> list[int]:
+    """Drop each row whose removal leaves the rest infeasible; the rest is an IIS.
+
+    ``infeasible(rows)`` must be true for ``rows`` itself.
+    """
+    keep = list(rows)
+    for i in list(rows):
+        trial = [r for r in keep if r != i]
+        if infeasible(trial):
+            keep = trial
+    return keep
+
+
+def find_conflict(lm: model_mod.LinearModel, oracle: _Oracle) -> tuple[list[int], bool]:
+    """(IIS as row indices in model order, infeasible only with whole lots?)."""
+    everything = list(range(len(lm.rows)))
+    integer = lm.integer
+    if not oracle.rows_feasible(lm, everything, integer=False):
+        iis = deletion_filter(everything, lambda r: not oracle.rows_feasible(lm, r, integer=False))
+        if integer:  # still infeasible with whole lots; make it minimal for the integer model too
+            iis = deletion_filter(iis, lambda r: not oracle.rows_feasible(lm, r, integer=True))
+        return iis, False
+    if integer and not oracle.rows_feasible(lm, everything, integer=True):
+        iis = deletion_filter(everything, lambda r: not oracle.rows_feasible(lm, r, integer=True))
+        return iis, True
+    return [], False
+
+
+def _bisect(ok: Callable[[float], bool], bad: float, good: float, whole: bool) -> float:
+    """Shrink [bad, good] (bad infeasible, good feasible) to BISECT_REL; return the good end.
+
+    With ``whole`` the search runs over whole numbers, so the answer is the
+    first whole number that works (feasibility is monotone in the value).
+    """
+    if whole:
+        up = good > bad
+        good = float(math.ceil(good) if up else math.floor(good))
+        bad = float(math.floor(bad) if up else math.ceil(bad))
+    for _ in range(200):
+        gap = abs(good - bad)
+        if gap <= BISECT_REL * max(abs(good), abs(bad), 1e-12) or (whole and gap <= 1.0):
+            break
+        mid = (bad + good) / 2.0
+        if whole:
+            mid = float(math.floor(mid))
+            if mid in (bad, good):
+                break
+        if ok(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def _threshold(oracle: _Oracle, path: str, direction: str, whole: bool, current: float, integer: bool) -> float | None:
+    """The feasible value of ``path`` closest to ``current``, or None if none exists."""
+
+    def ok(v: float) -> bool:
+        return oracle.value_feasible(path, v, integer)
+
+    if direction == _LOWER:
+        # the rows behind lower-type numbers vanish at 0 (no floor, no minimum)
+        if not ok(0.0):
+            return None
+        if ok(current):  # pragma: no cover - only called for infeasible scenarios
+            return current
+        return _bisect(ok, current, 0.0, whole)
+    if path.startswith("vendors.") and path.endswith(".max_share"):
+        if not ok(1.0):  # a cap of 100% is no cap
+            return None
+        return _bisect(ok, current, 1.0, whole)
+    # raise-type: double until feasible
+    lo = current
+    hi = max(current * 2.0, 1.0)
+    for _ in range(MAX_DOUBLINGS):
+        if ok(hi):
+            return _bisect(ok, lo, hi, whole)
+        lo, hi = hi, hi * 2.0
+    return None
+
+
+def _fix_text(path: str, direction: str, current: float, needed: float, row: model_mod.Row, s: Scenario) -> str:
+    unit = {
+        "capacity": " units", "chip_min": " units", "chip_max": " units", "power": " MW", "tpp_cap": " TPP",
+    }.get(row.kind, "")
+    if row.kind == "budget":
+        m = s.budget if row.subject == "global" else s.sites[row.subject].budget
+        cur = (m.currency if m and m.currency else s.currency) + " "
+        return f"{direction} {path} from {cur}{_num(current)} to {cur}{_num(needed)}"
+    if row.kind in ("domestic_share", "vendor_share"):
+        return f"{direction} {path} from {format_value(current)} to {format_value(needed)} ({_pct(current)} -> {_pct(needed)})"
+    return f"{direction} {path} from {_num(current)} to {_num(needed)}{unit}"
+
+
+def _verified(s: Scenario, path: str, value: float, solver: str, oracle: _Oracle) -> bool:
+    """Solve the changed scenario for real (objective, tie-break, verifier)."""
+    from ..errors import VerificationError
+    from ..plan import make_plan
+
+    sc = oracle.with_value(path, value)
+    if sc is None:
+        return False
+    try:
+        plan = make_plan(sc, solver=solver, raise_on_status=False)
+    except VerificationError:
+        return False
+    return plan.result.ok
+
+
+def fix_for(s: Scenario, row: model_mod.Row, oracle: _Oracle, solver: str) -> Fix | None:
+    """The smallest verified change of the number behind ``row``, or None."""
+    path, direction, whole = parameter(row)
+    current = current_value(s, path)
+    t = _threshold(oracle, path, direction, whole, current, integer=False)
+    if t is None:
+        return None
+    needed = _clamp(path, safe_round(t, direction, whole))
+    if s.integer_units and not oracle.value_feasible(path, needed, integer=True):
+        t = _threshold(oracle, path, direction, whole, needed, integer=True)
+        if t is None:
+            return None
+        needed = _clamp(path, safe_round(t, direction, whole))
+    # final proof: the full solve with the value pasted in; step further out if rounding was not enough
+    for _ in range(5):
+        if _verified(s, path, needed, solver, oracle):
+            return Fix(row.name, path, current, needed, direction, _fix_text(path, direction, current, needed, row, s))
+        nxt = needed * (1 + 10 * ROUND_REL) if direction == _RAISE else needed * (1 - 10 * ROUND_REL)
+        nxt = _clamp(path, safe_round(nxt if nxt else (1.0 if direction == _RAISE else 0.0), direction, whole))
+        if nxt == needed:
+            break
+        needed = nxt
+    return None
+
+
+def _clamp(path: str, v: float) -> float:
+    if path.endswith(("domestic_min_share", "max_share")):
+        return min(1.0, max(0.0, v))
+    return max(0.0, v)
+
+
+def diagnose(s: Scenario, solver: str = "highs", lm: model_mod.LinearModel | None = None) -> Diagnosis | None:
+    """Explain why ``s`` is infeasible; None if it is in fact feasible."""
+    lm = lm if lm is not None else model_mod.build(s)
+    oracle = _Oracle(s, solver)
+    iis, integer_only = find_conflict(lm, oracle)
+    if not iis:
+        return None
+    rows = [lm.rows[i] for i in iis]
+    rules = {r.name: rule_text(s, lm, r) for r in rows}
+    notes: list[str] = []
+    if integer_only:
+        lots = sorted({(v.chip, v.scale) for v in lm.vars if v.scale > 1})
+        if lots:
+            notes.append("chips are bought in whole lots: " + ", ".join(f"{c} in lots of {n:,}" for c, n in lots))
+    fixes: list[Fix] = []
+    none: list[str] = []
+    for r in rows:
+        f = fix_for(s, r, oracle, solver)
+        if f is None:
+            none.append(r.name)
+        else:
+            fixes.append(f)
+    return Diagnosis(s.name, [r.name for r in rows], rules, fixes, none, integer_only, notes)

@@ -1,0 +1,151 @@
+"""The `Diagnosis` sheet: why a scenario is infeasible and what to change.
+
+:func:`add_diagnosis_sheet` puts the sheet FIRST in any workbook (the solve
+workbook passes it through ``first_sheets``; a sweep can add one per point).
+:func:`write_diagnosis_workbook` writes the small workbook ``solve`` leaves for
+an infeasible scenario: Diagnosis, Inputs, About. Every string from the
+scenario goes through :func:`~optimizer.report.xlsx.put`, so it never
+becomes a formula.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+
+from ..analysis.diagnose import Diagnosis, format_value
+from .files import write_atomic
+from .xlsx import FMT_GENERAL, TITLE_FONT, about_sheet, fit_columns, header, put
+
+SHEET = "Diagnosis"
+
+
+def add_diagnosis_sheet(wb: Workbook, diagnosis: Diagnosis, title: str = SHEET) -> Any:
+    """Add the Diagnosis sheet as the first sheet of ``wb`` and return it."""
+    ws = wb.create_sheet(title, 0)
+    wb.active = 0
+    row = 1
+    put(ws, row, 1, f"Infeasible: {diagnosis.scenario}").font = TITLE_FONT
+    row += 1
+    put(ws, row, 1, "No plan meets every rule of this scenario. The rules below cannot all hold together; "
+        "dropping any one of them makes the rest possible.")
+    row += 2
+    put(ws, row, 1, "Conflict", bold=True)
+    c = put(ws, row, 2, diagnosis.sentence)
+    c.alignment = Alignment(wrap_text=True, vertical="top")
+    row += 1
+    for note in diagnosis.notes:
+        put(ws, row, 1, "Note", bold=True)
+        put(ws, row, 2, note)
+        row += 1
+    row += 1
+    header(ws, row, ["Constraint", "Rule"], freeze=False)
+    for name in diagnosis.conflict:
+        row += 1
+        put(ws, row, 1, name)
+        put(ws, row, 2, diagnosis.rules[name])
+    row += 2
+    put(ws, row, 1, "Smallest change of one number that makes the plan feasible (each checked by re-solving)", bold=True)
+    row += 1
+    cols = ["Constraint", "Scenario path", "Change", "Current", "Needed", "Paste after the command"]
+    header(ws, row, cols, freeze=False)
+    if not diagnosis.fixes:
+        row += 1
+        put(ws, row, 1, "no single number fixes it; change several")
+    for f in diagnosis.fixes:
+        row += 1
+        put(ws, row, 1, f.constraint)
+        put(ws, row, 2, f.path)
+        put(ws, row, 3, f.direction)
+        put(ws, row, 4, f.current, FMT_GENERAL if abs(f.current) < 1000 else "#,##0.####")
+        put(ws, row, 5, f.needed, FMT_GENERAL if abs(f.needed) < 1000 else "#,##0.####")
+        put(ws, row, 6, f.set)
+    if diagnosis.no_single_fix:
+        row += 2
+        put(ws, row, 1, "Not enough alone", bold=True)
+        put(ws, row, 2, ", ".join(diagnosis.no_single_fix) + ": another conflict remains when only this number changes")
+    fit_columns(ws, max_width=80)
+    ws.column_dimensions["B"].width = 80
+    return ws
+
+
+def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    if isinstance(obj, dict):
+        for k in obj:
+            out += _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(obj, list):
+        if not obj:
+            out.append((prefix, "[]"))
+        for i, v in enumerate(obj):
+            out += _flatten(v, f"{prefix}.{i}")
+    elif obj is not None:
+        out.append((prefix, obj))
+    return out
+
+
+def add_plain_inputs_sheet(wb: Workbook, scenario: Any) -> Any:
+    """Inputs as one row per scenario path and value (the fallback when no richer sheet exists)."""
+    ws = wb.create_sheet("Inputs")
+    data = scenario.model_dump(mode="json", exclude={"variants"})
+    header(ws, 1, ["Scenario path", "Value"])
+    r = 1
+    for path, value in _flatten(data):
+        r += 1
+        put(ws, r, 1, path)
+        put(ws, r, 2, value if isinstance(value, (int, float, bool)) else str(value))
+    ws.auto_filter.ref = f"A1:B{max(r, 2)}"
+    fit_columns(ws, max_width=80)
+    return ws
+
+
+def write_diagnosis_workbook(plan: Any, diagnosis: Diagnosis, path: str | Path, force: bool = False) -> Path:
+    """Diagnosis, Inputs and About for an infeasible scenario, written atomically."""
+    loaded = getattr(plan, "loaded", None)
+    info: dict[str, Any] = {
+        "Status": "infeasible",
+        "Solver": plan.result.solver,
+        "Solver version": plan.result.solver_version,
+        "Scenario": plan.scenario.name,
+    }
+    if loaded is not None:
+        info["Scenario file"] = loaded.path
+        info["Scenario SHA-256"] = loaded.source.sha256
+        if loaded.applied:
+            info["Applied"] = "; ".join(
+                f"variant {a['variant']}" if "variant" in a else f"--set {a['set']}={_plain(a['value'])}"
+                for a in loaded.applied
+            )
+
+    def write(tmp: str) -> None:
+        wb = Workbook()
+        wb.remove(wb.active)
+        add_diagnosis_sheet(wb, diagnosis)
+        _inputs(wb, plan)
+        about_sheet(wb, info)
+        wb.active = 0
+        wb.save(tmp)
+
+    return write_atomic(path, write, force)
+
+
+def _plain(v: Any) -> str:
+    return format_value(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
+def _inputs(wb: Workbook, plan: Any) -> None:
+    """The solve workbook's Inputs sheet when it exists, else the plain one."""
+    try:
+        from .workbook import add_inputs_sheet  # provided by the solve workbook
+    except ImportError:
+        add_plain_inputs_sheet(wb, plan.scenario)
+        return
+    try:
+        add_inputs_sheet(wb, plan)
+    except Exception:  # noqa: BLE001 - a richer sheet that cannot take an infeasible plan
+        if "Inputs" in wb.sheetnames:
+            wb.remove(wb["Inputs"])
+        add_plain_inputs_sheet(wb, plan.scenario)
+
