@@ -64,8 +64,21 @@ def _not_optimal(plan, target, force, as_json) -> None:
     from ..errors import UnboundedError
 
     status = plan.result.status.value
+    diagnosis = None
+    report = None
     if status == "infeasible":
-        err: ChipallocError = InfeasibleError(f"infeasible: scenario {plan.scenario.name!r} has no plan that meets every rule")
+        from ..analysis.diagnose import diagnose
+
+        diagnosis = diagnose(plan.scenario, solver=plan.result.solver, lm=plan.lm)
+        text = diagnosis.render() if diagnosis is not None else (
+            f"infeasible: scenario {plan.scenario.name!r} has no plan that meets every rule"
+        )
+        if target is not None and diagnosis is not None:
+            from ..report.diagnosis_sheet import write_diagnosis_workbook
+
+            report = str(write_diagnosis_workbook(plan, diagnosis, target, force=force))
+            text += f"\n\nworkbook: {report}"
+        err: ChipallocError = InfeasibleError(text, diagnosis)
     elif status == "unbounded":
         err = UnboundedError(
             f"unbounded: scenario {plan.scenario.name!r} has no limit on purchases; give each site a budget or set a global budget"
@@ -73,6 +86,8 @@ def _not_optimal(plan, target, force, as_json) -> None:
     else:
         err = ChipallocError(f"the solver failed: {plan.result.message or status}")
     if as_json:
-        doc = json_out.plan_dict(plan, report=None)
+        doc = json_out.plan_dict(plan, report=report)
+        if diagnosis is not None:
+            doc["diagnosis"] = diagnosis.to_dict()
         click.echo(json_out.dumps(doc))
     raise err
