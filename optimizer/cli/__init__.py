@@ -29,6 +29,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(validate_cmd)
 cli.add_command(solve_cmd)
 
+from .whatif import compare_cmd, sweep_cmd, tornado_cmd  # noqa: E402
+
+cli.add_command(sweep_cmd)
+cli.add_command(tornado_cmd)
+cli.add_command(compare_cmd)
+
 
 def main() -> None:  # console-script entry point
     cli(prog_name="chipalloc")

@@ -1,0 +1,162 @@
+"""Compare scenarios side by side: headline figures, units, spend by vendor, binding constraints.
+
+Each target is ``FILE`` or ``FILE@VARIANT`` (``FILE@a+b`` applies two
+variants in that order, after any global ``--variant`` and before ``--set``).
+Differences are always against the first target. A target with no feasible
+plan is a column with its status, not an error.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import io
+from ..errors import InputError
+from .engine import Resolver
+from .sweep import Outcome, all_pairs, outcome
+
+_VARIANT_RE = re.compile(r"^[a-z0-9_-]+$")
+
+
+def parse_target(arg: str) -> tuple[str, list[str]]:
+    """``FILE[@VARIANT[+VARIANT...]]`` -> (file, variants). A file whose own name contains '@' wins."""
+    if "@" not in arg or Path(arg).is_file():
+        return arg, []
+    file, tail = arg.rsplit("@", 1)
+    if not file:
+        raise InputError(f"{arg!r}: no file before '@'; write FILE@VARIANT, e.g. scenarios/bytedance-2025.yaml@budget_cut_20")
+    names = tail.split("+")
+    for n in names:
+        if not _VARIANT_RE.match(n):
+            raise InputError(
+                f"{arg!r}: {n!r} is not a variant name (lowercase letters, digits, '_' and '-'; join two with '+')"
+            )
+    return file, names
+
+
+@dataclass
+class Target:
+    label: str
+    file: str
+    variants: list[str]  # the ones named after '@'
+    loaded: io.Loaded
+
+
+@dataclass
+class Column:
+    target: Target
+    outcome: Outcome
+
+
+@dataclass
+class CompareRow:
+    section: str  # headline | units | vendor_spend | binding
+    key: str  # stable key, e.g. effective_tops, cn/h20, huawei, budget[cn]
+    name: str  # what a reader sees
+    unit: str
+    values: list[Any]  # one per column; None where a column has no plan
+    diffs: list[Any]  # against the first column; first entry None
+
+
+@dataclass
+class CompareResult:
+    columns: list[Column]
+    solver: str
+    currency: str
+
+    def rows(self) -> list[CompareRow]:
+        return _rows(self)
+
+
+def load_targets(
+    args: list[str] | tuple[str, ...], variants: list[str] | tuple[str, ...] = (), sets: list[str] | tuple[str, ...] = ()
+) -> list[Target]:
+    """Load every target (all validated before any solve). Raises InputError."""
+    if not args:
+        raise InputError("give at least one scenario FILE or FILE@VARIANT to compare")
+    out: list[Target] = []
+    seen: dict[str, int] = {}
+    for arg in args:
+        file, vs = parse_target(arg)
+        loaded = io.load(file, variants=list(variants) + vs, sets=sets)
+        label = Path(file).stem + ("@" + "+".join(vs) if vs else "")
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label = f"{label} #{seen[label]}"
+        out.append(Target(label, file, vs, loaded))
+    return out
+
+
+def compare(
+    targets: list[Target], solver: str = "highs", resolver: Resolver | None = None,
+    on_point: Callable[[int], None] | None = None,
+) -> CompareResult:
+    currencies = {t.loaded.scenario.currency for t in targets}
+    if len(currencies) > 1:
+        raise InputError(
+            "the scenarios report money in different currencies (" + ", ".join(sorted(currencies))
+            + "); compare scenarios with the same currency"
+        )
+    resolver = resolver or Resolver(solver)
+    cols = []
+    for i, t in enumerate(targets):
+        cols.append(Column(t, outcome(resolver.plan(t.loaded))))
+        if on_point is not None:
+            on_point(i)
+    return CompareResult(cols, solver, currencies.pop())
+
+
+def _diff(a: Any, b: Any) -> Any:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return None if a is None or b is None else (a != b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return b - a
+    return None
+
+
+def _union(lists: list[list[str]]) -> list[str]:
+    out: list[str] = []
+    for lst in lists:
+        for k in lst:
+            if k not in out:
+                out.append(k)
+    return out
+
+
+def _rows(res: CompareResult) -> list[CompareRow]:
+    cols = res.columns
+    cur = res.currency
+    rows: list[CompareRow] = []
+
+    def add(section: str, key: str, name: str, unit: str, get: Callable[[Outcome], Any]) -> None:
+        values = [get(c.outcome) if c.outcome.ok or key == "status" else None for c in cols]
+        diffs = [None] + [
+            _diff(values[0], v) if key != "status" else (None if v == values[0] else "changed") for v in values[1:]
+        ]
+        rows.append(CompareRow(section, key, name, unit, values, diffs))
+
+    add("headline", "status", "Status", "", lambda o: o.status)
+    add("headline", "effective_tops", "Effective TOPS", "TOPS", lambda o: o.effective_tops)
+    add("headline", "delivered_tops", "Delivered TOPS", "TOPS", lambda o: o.delivered_tops)
+    add("headline", "int8_tops", "Ordered INT8 TOPS", "TOPS", lambda o: o.int8_tops)
+    add("headline", "spend", "Total spend", cur, lambda o: o.spend)
+    add("headline", "units", "Total units", "units", lambda o: o.total_units)
+    sites = sorted({s for c in cols for s in c.target.loaded.scenario.sites})
+    for site in sites:
+        add("headline", f"spend[{site}]", f"Spend at {site}", cur, lambda o, s=site: o.site_spend.get(s, 0.0))
+    for site in sites:
+        add("headline", f"domestic_share[{site}]", f"Domestic share at {site}", "share",
+            lambda o, s=site: o.domestic_share.get(s))
+    pairs = _union([all_pairs(c.target.loaded.scenario) for c in cols])
+    used = [k for k in pairs if any(c.outcome.units.get(k, 0.0) > 0 for c in cols)]
+    for k in used:
+        add("units", k, f"Units {k}", "units", lambda o, k=k: o.units.get(k, 0.0))
+    vendors = sorted({v for c in cols for v in c.target.loaded.scenario.vendors})
+    for v in vendors:
+        add("vendor_spend", v, f"Spend with {v}", cur, lambda o, v=v: o.vendor_spend.get(v, 0.0))
+    names = _union([c.outcome.binding for c in cols])
+    for n in names:
+        add("binding", n, f"Binding: {n}", "", lambda o, n=n: n in o.binding)
+    return rows

@@ -1,0 +1,152 @@
+"""Parameter sweeps: one verified solve per point of a 1-D range or a 2-D grid.
+
+Every point is built from the scenario's raw data (variants and ``--set``
+already applied) by setting the varied paths and validating the whole
+scenario again; all points are validated before the first solve, so bad
+input never costs a half-finished sweep. Each point is then solved through
+:class:`~optimizer.analysis.engine.Resolver` (verified plans only). A point
+with no feasible plan is a result (its status), not an error.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import io
+from ..errors import InputError
+from ..plan import Plan
+from ..schema import Scenario
+from .engine import Resolver
+from .specs import MAX_POINTS, PointScenario, Vary, apply, base_data, make_vary
+
+
+def pair_key(site: str, chip: str) -> str:
+    return f"{site}/{chip}"
+
+
+def all_pairs(s: Scenario) -> list[str]:
+    """Every site/chip pair of a scenario, sorted by site then chip."""
+    return [pair_key(site, chip) for site in sorted(s.sites) for chip in sorted(s.chips)]
+
+
+@dataclass
+class Outcome:
+    """The headline of one solve, as every what-if reports it."""
+
+    status: str
+    effective_tops: float | None = None
+    delivered_tops: float | None = None
+    int8_tops: float | None = None
+    spend: float | None = None
+    total_units: float | None = None
+    units: dict[str, float] = field(default_factory=dict)  # "site/chip" -> units (0 where none or denied)
+    domestic_share: dict[str, float | None] = field(default_factory=dict)
+    site_spend: dict[str, float] = field(default_factory=dict)
+    vendor_spend: dict[str, float] = field(default_factory=dict)
+    binding: list[str] = field(default_factory=list)
+    solver_version: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "optimal"
+
+
+def outcome(plan: Plan) -> Outcome:
+    """Summarise a (verified) plan, or a plan whose status is not optimal."""
+    s = plan.scenario
+    if not plan.result.ok:
+        return Outcome(plan.status, solver_version=plan.result.solver_version)
+    units = {k: 0.0 for k in all_pairs(s)}
+    for (site, chip), u in plan.units().items():
+        units[pair_key(site, chip)] = float(u)
+    t = plan.totals
+    return Outcome(
+        status=plan.status,
+        effective_tops=float(t["effective_tops"]),
+        delivered_tops=float(t["delivered_tops"]),
+        int8_tops=float(t["int8_tops"]),
+        spend=float(t["spend"]),
+        total_units=float(t["units"]),
+        units=units,
+        domestic_share={r.site: r.domestic_share for r in plan.sites},
+        site_spend={r.site: r.spend for r in plan.sites},
+        vendor_spend=plan.spend_by_vendor(),
+        binding=list(plan.binding),
+        solver_version=plan.result.solver_version,
+    )
+
+
+@dataclass
+class SweepPoint:
+    values: dict[str, Any]  # path -> value at this point
+    outcome: Outcome
+
+
+@dataclass
+class SweepResult:
+    loaded: io.Loaded
+    varies: list[Vary]
+    points: list[SweepPoint]
+    solver: str
+    pairs: list[str]  # every site/chip pair, in column order
+    sites: list[str]
+
+    @property
+    def solver_version(self) -> str:
+        for p in self.points:
+            if p.outcome.solver_version:
+                return p.outcome.solver_version
+        return ""
+
+    def used_pairs(self) -> list[str]:
+        """Pairs bought at some point (the workbook's unit columns)."""
+        return [k for k in self.pairs if any(p.outcome.units.get(k, 0.0) > 0 for p in self.points)]
+
+
+def prepare(loaded: io.Loaded, vary_texts: list[str] | tuple[str, ...]) -> tuple[list[Vary], list[PointScenario]]:
+    """Parse every ``--vary`` and build and validate every point. Raises InputError before any solve."""
+    if not vary_texts:
+        raise InputError("give at least one --vary PATH=SPEC, e.g. --vary sites.cn.budget.amount=30e9:50e9:5")
+    if len(vary_texts) > 2:
+        raise InputError(f"at most two --vary (a line or a grid); got {len(vary_texts)}")
+    data = base_data(loaded)
+    varies = [make_vary(t, loaded, data) for t in vary_texts]
+    if len(varies) == 2 and varies[0].path == varies[1].path:
+        raise InputError(f"--vary {varies[0].path} is given twice; vary two different paths for a grid")
+    n = 1
+    for v in varies:
+        n *= len(v.values)
+    if n > MAX_POINTS:
+        raise InputError(f"the sweep has {n:,} points; at most {MAX_POINTS:,} (use fewer values per --vary)")
+    points: list[PointScenario] = []
+    for combo in itertools.product(*(v.values for v in varies)):
+        values = {v.path: x for v, x in zip(varies, combo)}
+        new, sc = apply(data, values, file=loaded.path)
+        points.append(PointScenario(values, sc, new))
+    return varies, points
+
+
+def run(
+    loaded: io.Loaded,
+    varies: list[Vary],
+    points: list[PointScenario],
+    solver: str = "highs",
+    resolver: Resolver | None = None,
+    on_point: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """Solve every prepared point (in order); ``on_point(i)`` after each."""
+    resolver = resolver or Resolver(solver)
+    out: list[SweepPoint] = []
+    for i, pt in enumerate(points):
+        out.append(SweepPoint(dict(pt.values), outcome(resolver.plan(pt.scenario))))
+        if on_point is not None:
+            on_point(i)
+    s = loaded.scenario
+    return SweepResult(loaded, list(varies), out, solver, all_pairs(s), sorted(s.sites))
+
+
+def sweep(loaded: io.Loaded, vary_texts: list[str] | tuple[str, ...], solver: str = "highs") -> SweepResult:
+    """Library entry point: ``sweep(load(path), ["sites.cn.budget.amount=30e9:50e9:5"])``."""
+    varies, points = prepare(loaded, vary_texts)
+    return run(loaded, varies, points, solver)

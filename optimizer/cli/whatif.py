@@ -1,0 +1,158 @@
+"""`chipalloc sweep`, `chipalloc tornado` and `chipalloc compare`.
+
+Exit codes as in solve: 0 done (a sweep or compare whose points include
+infeasible ones still exits 0 and reports each status), 2 bad input (checked
+before anything is solved), 3 when a tornado's base scenario is infeasible,
+4 when it is unbounded.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Callable, Iterator
+
+import click
+
+from .. import io
+from ..analysis import compare as compare_mod
+from ..analysis import sweep as sweep_mod
+from ..analysis import tornado as tornado_mod
+from ..errors import InfeasibleError, UnboundedError
+from ..report import json_out, whatif_out
+from ..report.files import check_target, default_report_path
+from .common import debug_option, guarded, note, report_options, scenario_options
+
+PROGRESS_MIN = 6  # show a progress bar from this many solves on (and only on a terminal)
+
+
+@contextlib.contextmanager
+def progress(n: int, label: str) -> Iterator[Callable | None]:
+    """A progress bar on stderr when stderr is a terminal and there are more than a handful of solves."""
+    if n >= PROGRESS_MIN and sys.stderr.isatty():
+        with click.progressbar(length=n, label=label, file=sys.stderr) as bar:
+            yield lambda *_: bar.update(1)
+    else:
+        yield None
+
+
+def _target(output: str | None, no_report: bool, force: bool, file: str, suffix: str):
+    if no_report:
+        return None
+    return check_target(output or default_report_path(file, suffix=suffix), force)
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document to stdout (the table is not printed)."
+)
+
+
+@click.command("sweep")
+@click.argument("file", type=click.Path())
+@click.option(
+    "--vary", "varies", multiple=True, metavar="PATH=SPEC", required=True,
+    help="Value to vary: START:STOP:COUNT (inclusive), a,b,c, or -20%:+20%:9 around the scenario's value. "
+         "Give it twice for a grid.",
+)
+@scenario_options
+@report_options
+@json_option
+@debug_option
+@guarded
+def sweep_cmd(file, varies, sets, variants, solver, output, force, no_report, as_json, debug) -> None:
+    """Solve a scenario at every value of one input (or a grid of two); one verified solve per point.
+
+    \b
+    Examples:
+      chipalloc sweep scenarios/bytedance-2025.yaml --vary sites.cn.budget.amount=30e9:50e9:5
+      chipalloc sweep scenarios/bytedance-2025.yaml --vary chips.h20.unit_price=-20%:+20%:9
+      chipalloc sweep scenarios/bytedance-2025.yaml --vary sites.cn.domestic_min_share=0.5,0.6,0.7 \\
+          --vary sites.cn.budget.amount=30e9:50e9:3
+    """
+    loaded = io.load(file, variants=variants, sets=sets)
+    vs, points = sweep_mod.prepare(loaded, list(varies))  # every point validated before any solve
+    target = _target(output, no_report, force, file, "-sweep")
+    with progress(len(points), "sweep") as tick:
+        res = sweep_mod.run(loaded, vs, points, solver=solver, on_point=tick)
+    path = None
+    if target is not None:
+        from ..report.sweep_workbook import write_sweep_workbook
+
+        path = str(write_sweep_workbook(res, target, force=force))
+    if as_json:
+        click.echo(json_out.dumps(whatif_out.sweep_doc(res, report=path)))
+    else:
+        note(whatif_out.sweep_text(res, report=path))
+
+
+@click.command("tornado")
+@click.argument("file", type=click.Path())
+@click.option("--pct", type=float, default=20.0, show_default=True, help="Move each input this many percent down and up.")
+@click.option(
+    "--param", "params", multiple=True, metavar="PATH",
+    help="Input to swing (repeatable). Default: every chip's unit_price and int8_tops, every vendor's delivery_rate "
+         "and capacity_units, every flexibility factor, every budget amount and every domestic floor.",
+)
+@scenario_options
+@report_options
+@json_option
+@debug_option
+@guarded
+def tornado_cmd(file, pct, params, sets, variants, solver, output, force, no_report, as_json, debug) -> None:
+    """One-at-a-time swings: effective TOPS with each input moved down and up, largest swing first.
+
+    Values are clipped into the valid range (shares and delivery rates at most 1) and the table says so.
+    Exit 3 when the base scenario is infeasible, 4 when it is unbounded.
+    """
+    loaded = io.load(file, variants=variants, sets=sets)
+    target = _target(output, no_report, force, file, "-tornado")
+    n = 2 * len(params or tornado_mod.default_params(loaded.scenario))
+    try:
+        with progress(n, "tornado") as tick:
+            res = tornado_mod.tornado(loaded, pct=pct, params=list(params), solver=solver,
+                                      on_point=(lambda *_: tick()) if tick else None)
+    except (InfeasibleError, UnboundedError) as e:
+        if as_json:
+            status = "infeasible" if isinstance(e, InfeasibleError) else "unbounded"
+            click.echo(json_out.dumps(whatif_out.tornado_failed_doc(loaded, solver, pct, status)))
+        raise
+    path = None
+    if target is not None:
+        from ..report.tornado_workbook import write_tornado_workbook
+
+        path = str(write_tornado_workbook(res, target, force=force))
+    if as_json:
+        click.echo(json_out.dumps(whatif_out.tornado_doc(res, report=path)))
+    else:
+        note(whatif_out.tornado_text(res, report=path))
+
+
+@click.command("compare")
+@click.argument("targets", nargs=-1, required=True, metavar="FILE[@VARIANT[+VARIANT]]...")
+@scenario_options
+@report_options
+@json_option
+@debug_option
+@guarded
+def compare_cmd(targets, sets, variants, solver, output, force, no_report, as_json, debug) -> None:
+    """Solve several scenarios (or variants of one) and lay them side by side, with differences from the first.
+
+    \b
+    FILE@VARIANT applies that named variant (FILE@a+b applies two), after any
+    --variant and before any --set, which apply to every target.
+    Example:
+      chipalloc compare scenarios/bytedance-2025.yaml scenarios/bytedance-2025.yaml@h20_licence_denied
+    """
+    tg = compare_mod.load_targets(list(targets), variants=variants, sets=sets)  # all validated before any solve
+    first_file = tg[0].file
+    target = _target(output, no_report, force, first_file, "-compare")
+    with progress(len(tg), "compare") as tick:
+        res = compare_mod.compare(tg, solver=solver, on_point=tick)
+    path = None
+    if target is not None:
+        from ..report.compare_workbook import write_compare_workbook
+
+        path = str(write_compare_workbook(res, target, force=force))
+    if as_json:
+        click.echo(json_out.dumps(whatif_out.compare_doc(res, report=path)))
+    else:
+        note(whatif_out.compare_text(res, report=path))

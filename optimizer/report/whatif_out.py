@@ -1,0 +1,283 @@
+"""JSON documents and terminal tables for sweep, tornado and compare.
+
+Schemas (stable keys; money in the scenario's reporting currency):
+
+``chipalloc.sweep/1``::
+
+    {"schema", "scenario", "file", "solver", "currency", "applied": [...],
+     "vary": [{"path", "spec", "base", "values": [...]}],
+     "points": [{"values": {PATH: V}, "status", "effective_tops", "spend",
+                 "units": {"site/chip": N}, "domestic_share": {SITE: S},
+                 "binding": [NAME]}],
+     "report": PATH|null}
+
+``chipalloc.tornado/1``::
+
+    {"schema", "scenario", "file", "solver", "currency", "applied", "pct",
+     "base": {"status", "effective_tops", "spend"},
+     "params": [{"path", "label", "base_value", "swing", "note",
+                 "low":  {"value", "status", "effective_tops", "spend", "delta"},
+                 "high": {"value", "status", "effective_tops", "spend", "delta"}}],
+     "report"}
+
+``chipalloc.compare/1``::
+
+    {"schema", "solver", "currency",
+     "scenarios": [{"label", "file", "variants", "applied", "scenario", "status",
+                    "effective_tops", "delivered_tops", "int8_tops", "spend", "units_total",
+                    "units": {"site/chip": N}, "spend_by_site": {SITE: X},
+                    "domestic_share": {SITE: S}, "spend_by_vendor": {VENDOR: X},
+                    "binding": [NAME],
+                    "diff": null | {"effective_tops", "delivered_tops", "int8_tops", "spend",
+                                    "units_total", "units": {...}, "spend_by_vendor": {...},
+                                    "binding_added": [...], "binding_removed": [...]}}],
+     "report"}
+
+Figures of a point or scenario without an optimal plan are null (its
+``units``, ``domestic_share`` and so on are empty); ``diff`` is against the
+first scenario and null when either has no optimal plan.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis.compare import CompareResult
+from ..analysis.sweep import Outcome, SweepResult
+from ..analysis.tornado import TornadoResult
+from .json_out import clean
+from .terminal import money
+
+SWEEP_SCHEMA = "chipalloc.sweep/1"
+TORNADO_SCHEMA = "chipalloc.tornado/1"
+COMPARE_SCHEMA = "chipalloc.compare/1"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def sweep_doc(res: SweepResult, report: str | None = None) -> dict:
+    s = res.loaded.scenario
+    return clean({
+        "schema": SWEEP_SCHEMA,
+        "scenario": s.name,
+        "file": res.loaded.path,
+        "solver": res.solver,
+        "currency": s.currency,
+        "applied": res.loaded.applied,
+        "vary": [{"path": v.path, "spec": v.spec, "base": v.base, "values": list(v.values)} for v in res.varies],
+        "points": [
+            {
+                "values": p.values,
+                "status": p.outcome.status,
+                "effective_tops": p.outcome.effective_tops,
+                "spend": p.outcome.spend,
+                "units": p.outcome.units,
+                "domestic_share": p.outcome.domestic_share,
+                "binding": p.outcome.binding,
+            }
+            for p in res.points
+        ],
+        "report": report,
+    })
+
+
+def _end(value: float, o: Outcome, base: Outcome) -> dict:
+    delta = None
+    if o.ok and base.effective_tops is not None and o.effective_tops is not None:
+        delta = o.effective_tops - base.effective_tops
+    return {"value": value, "status": o.status, "effective_tops": o.effective_tops, "spend": o.spend, "delta": delta}
+
+
+def tornado_doc(res: TornadoResult, report: str | None = None) -> dict:
+    s = res.loaded.scenario
+    return clean({
+        "schema": TORNADO_SCHEMA,
+        "scenario": s.name,
+        "file": res.loaded.path,
+        "solver": res.solver,
+        "currency": s.currency,
+        "applied": res.loaded.applied,
+        "pct": res.pct,
+        "base": {"status": res.base.status, "effective_tops": res.base.effective_tops, "spend": res.base.spend},
+        "params": [
+            {
+                "path": r.path,
+                "label": r.label,
+                "base_value": r.base_value,
+                "low": _end(r.low_value, r.low, res.base),
+                "high": _end(r.high_value, r.high, res.base),
+                "swing": r.swing,
+                "note": r.note or None,
+            }
+            for r in res.rows
+        ],
+        "report": report,
+    })
+
+
+def tornado_failed_doc(loaded, solver: str, pct: float, status: str) -> dict:
+    """The tornado document when the base scenario has no optimal plan (nothing to swing)."""
+    s = loaded.scenario
+    return clean({
+        "schema": TORNADO_SCHEMA, "scenario": s.name, "file": loaded.path, "solver": solver, "currency": s.currency,
+        "applied": loaded.applied, "pct": pct, "base": {"status": status, "effective_tops": None, "spend": None},
+        "params": [], "report": None,
+    })
+
+
+def _sub(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else b - a
+
+
+def _diff(first: Outcome, o: Outcome) -> dict | None:
+    if not (first.ok and o.ok):
+        return None
+    keys = sorted(set(first.units) | set(o.units))
+    vendors = sorted(set(first.vendor_spend) | set(o.vendor_spend))
+    return {
+        "effective_tops": _sub(first.effective_tops, o.effective_tops),
+        "delivered_tops": _sub(first.delivered_tops, o.delivered_tops),
+        "int8_tops": _sub(first.int8_tops, o.int8_tops),
+        "spend": _sub(first.spend, o.spend),
+        "units_total": _sub(first.total_units, o.total_units),
+        "units": {k: o.units.get(k, 0.0) - first.units.get(k, 0.0) for k in keys},
+        "spend_by_vendor": {v: o.vendor_spend.get(v, 0.0) - first.vendor_spend.get(v, 0.0) for v in vendors},
+        "binding_added": [n for n in o.binding if n not in first.binding],
+        "binding_removed": [n for n in first.binding if n not in o.binding],
+    }
+
+
+def compare_doc(res: CompareResult, report: str | None = None) -> dict:
+    first = res.columns[0].outcome
+    out = []
+    for i, c in enumerate(res.columns):
+        o, t = c.outcome, c.target
+        out.append({
+            "label": t.label,
+            "file": t.file,
+            "variants": t.variants,
+            "applied": t.loaded.applied,
+            "scenario": t.loaded.scenario.name,
+            "status": o.status,
+            "effective_tops": o.effective_tops,
+            "delivered_tops": o.delivered_tops,
+            "int8_tops": o.int8_tops,
+            "spend": o.spend,
+            "units_total": o.total_units,
+            "units": o.units,
+            "spend_by_site": o.site_spend,
+            "domestic_share": o.domestic_share,
+            "spend_by_vendor": o.vendor_spend,
+            "binding": o.binding,
+            "diff": None if i == 0 else _diff(first, o),
+        })
+    return clean({"schema": COMPARE_SCHEMA, "solver": res.solver, "currency": res.currency, "scenarios": out,
+                  "report": report})
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows]
+
+
+def num(x: Any) -> str:
+    """A varied value or parameter value, compact."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if x == int(x) and abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.6g}"
+
+
+def _tops(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def _signed(x: float | None) -> str:
+    return "-" if x is None else f"{x:+,.0f}"
+
+
+def sweep_text(res: SweepResult, report: str | None = None) -> str:
+    s = res.loaded.scenario
+    cur = s.currency
+    head = [f"chipalloc sweep: {s.name}", f"{len(res.points)} points, each a verified {res.solver} solve", ""]
+    headers = [v.path for v in res.varies] + ["status", "effective TOPS", "spend", "binding"]
+    rows = [
+        [num(p.values[v.path]) for v in res.varies]
+        + [p.outcome.status, _tops(p.outcome.effective_tops), money(p.outcome.spend, cur) if p.outcome.ok else "-",
+           ", ".join(p.outcome.binding) or ("none" if p.outcome.ok else "-")]
+        for p in res.points
+    ]
+    nv = len(res.varies)
+    lines = head + _table(headers, rows, set(range(nv)) | {nv + 1, nv + 2})
+    if report:
+        lines += ["", f"workbook: {report}"]
+    return "\n".join(lines)
+
+
+def tornado_text(res: TornadoResult, report: str | None = None) -> str:
+    s = res.loaded.scenario
+    lines = [
+        f"chipalloc tornado: {s.name}",
+        f"each input moved -{res.pct:g}% and +{res.pct:g}% alone; base effective TOPS {_tops(res.base.effective_tops)}",
+        "",
+    ]
+    rows = []
+    for r in res.rows:
+        lo = _signed(r.low.effective_tops - res.base.effective_tops) if r.low.ok else r.low.status
+        hi = _signed(r.high.effective_tops - res.base.effective_tops) if r.high.ok else r.high.status
+        rows.append([r.path, num(r.base_value), num(r.low_value), num(r.high_value), lo, hi, _tops(r.swing), r.note])
+    lines += _table(["parameter", "base", "low", "high", "TOPS at low", "TOPS at high", "swing", "note"], rows,
+                    {1, 2, 3, 4, 5, 6})
+    if report:
+        lines += ["", f"workbook: {report}"]
+    return "\n".join(lines)
+
+
+def _cell(x: Any, unit: str, cur: str) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, str):
+        return x
+    if unit == "share":
+        return f"{100 * x:.1f}%"
+    if unit == cur:
+        return money(x, cur)
+    return f"{x:,.0f}"
+
+
+def _dcell(x: Any, unit: str, cur: str) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "changed" if x else ""
+    if isinstance(x, str):
+        return x
+    if unit == "share":
+        return f"{100 * x:+.1f} pt"
+    if unit == cur:
+        return ("+" if x >= 0 else "-") + money(abs(x), cur)
+    return f"{x:+,.0f}"
+
+
+def compare_text(res: CompareResult, report: str | None = None) -> str:
+    cur = res.currency
+    labels = [c.target.label for c in res.columns]
+    headers = ["figure"] + labels + [f"diff {lab}" for lab in labels[1:]]
+    rows = []
+    for r in res.rows():
+        rows.append([r.name] + [_cell(v, r.unit, cur) for v in r.values] + [_dcell(d, r.unit, cur) for d in r.diffs[1:]])
+    lines = [f"chipalloc compare: {len(labels)} scenarios (differences against {labels[0]})", ""]
+    lines += _table(headers, rows, set(range(1, len(headers))))
+    if report:
+        lines += ["", f"workbook: {report}"]
+    return "\n".join(lines)
