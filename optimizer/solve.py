@@ -16,7 +16,12 @@ it to HiGHS and copies HiGHS's duals back unchanged, so for HiGHS we negate.
 
 Ties: after maximising effective TOPS, a second solve holds the objective at
 its optimum within a relative 1e-7 and minimises total spend, so a plan never
-spends money that buys nothing.
+spends money that buys nothing. For continuous plans the second solve is also
+held to the optimal face (complementary slackness with the first solve's
+duals), so it cannot trade a sliver of TOPS for money within that tolerance.
+
+Status: PuLP reports HiGHS's "unbounded or infeasible" as infeasible; a
+feasibility solve then tells the two apart (see :func:`_feasibility`).
 
 With ``integer_units`` the duals come from the continuous relaxation (same
 rows, continuous units) and are labelled ``basis="relaxation"``.
@@ -204,6 +209,55 @@ def _duals(lm: LinearModel, name: str, prob, xs, cons) -> tuple[np.ndarray, np.n
     return pis + 0.0, djs + 0.0
 
 
+def _highs_ambiguous(prob: pulp.LpProblem) -> bool:
+    """HiGHS answered "unbounded or infeasible", which PuLP reports as infeasible.
+
+    HiGHS's MIP says this when nothing limits purchases (no budget, no
+    capacity), so without a second look an unbounded scenario would exit 3.
+    """
+    model = getattr(prob, "solverModel", None)
+    if model is None:
+        return False
+    try:
+        import highspy
+
+        return model.getModelStatus() == highspy.HighsModelStatus.kUnboundedOrInfeasible
+    except Exception:  # pragma: no cover - not a highspy model
+        return False
+
+
+def _feasibility(lm: LinearModel, name: str, integer: bool) -> Status:
+    """Tell infeasible from unbounded: does any plan meet every rule?
+
+    Minimising the number of lots is bounded below by 0, so the answer is
+    optimal (feasible: the maximisation was unbounded) or infeasible.
+    """
+    prob, xs, _ = _to_pulp(lm, integer)
+    prob.sense = pulp.LpMinimize
+    prob.setObjective(pulp.lpSum(xs))
+    st = _run(prob, name, mip=integer)
+    return Status.UNBOUNDED if st is Status.OPTIMAL else Status.INFEASIBLE
+
+
+def _hold_optimal_face(lm: LinearModel, name: str, prob, xs, cons, prob2) -> None:
+    """Restrict the LP tie-break solve to the set of TOPS-optimal plans.
+
+    Complementary slackness: with the first solve's duals, a feasible plan is
+    optimal iff it buys nothing whose reduced cost is negative and keeps every
+    row with a non-zero dual tight. Holding only the objective within TIE_REL
+    lets the spend-minimising solve trade up to 1e-7 of the optimum for money
+    (LP plans came back with 12.499997 units and dust rows of 6e-06 units).
+    """
+    sign = -1.0 if name == "highs" else 1.0
+    tol = 1e-9 * max(1.0, float(np.abs(lm.c * lm.scale).max()))
+    for x in xs:
+        if sign * (x.dj or 0.0) < -tol:
+            x.upBound = 0
+    for c in cons:
+        if abs(prob.get_constraint_by_name(c).pi or 0.0) > tol:
+            prob2.get_constraint_by_name(c).sense = pulp.LpConstraintEQ
+
+
 def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals: bool = True) -> SolveResult:
     """Maximise effective TOPS, then minimise spend among the maxima."""
     integer = lm.integer
@@ -217,6 +271,8 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
         )
     prob, xs, cons = _to_pulp(lm, integer)
     st = _run(prob, solver, mip=integer)
+    if st is Status.INFEASIBLE and _highs_ambiguous(prob):
+        st = _feasibility(lm, solver, integer)
     if st is not Status.OPTIMAL:
         return SolveResult(st, solver, np.zeros(n), float("nan"), solver_version=solver_version(solver))
     lots = np.array([x.value() or 0.0 for x in xs], dtype=float)
@@ -233,6 +289,8 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
         prob2 = pulp.LpProblem("chipalloc_tiebreak", pulp.LpMinimize)
         for c in cons:
             prob2 += prob.get_constraint_by_name(c).copy(), c
+        if not integer:
+            _hold_optimal_face(lm, solver, prob, xs, cons, prob2)
         cmax = float(np.abs(lm.c * lm.scale).max()) or 1.0
         smax = float(np.abs(lm.spend * lm.scale).max()) or 1.0
         prob2 += pulp.lpSum(float(lm.c[j] * lm.scale[j] / cmax) * xs[j] for j in range(n)) >= floor / cmax, "objective_floor"

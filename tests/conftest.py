@@ -1,0 +1,75 @@
+"""Shared helpers for the chipalloc test suite.
+
+- ``solver``: a fixture parametrised over both backends (every solver-facing
+  test runs on HiGHS and on CBC).
+- ``fixture_path(name)``, ``load_fixture(name, variants=...)``: the hand-solvable
+  scenarios under tests/fixtures/.
+- ``base_data()``: a small valid scenario as plain data, to mutate in schema tests.
+- ``units_of(plan)``: {(site, chip): units} for units > 0.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+SOLVERS = ["highs", "cbc"]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+SCENARIOS = REPO / "scenarios"
+
+_BASE = {
+    "schema_version": 1,
+    "name": "base",
+    "currency": "CNY",
+    "fx": {"USD": 7.0},
+    "integer_units": False,
+    "flexibility": {"gpgpu": 1.0, "asic": 0.5},
+    "vendors": {"dom": {"origin": "CN"}, "us": {"origin": "US"}},
+    "chips": {
+        "a": {"vendor": "dom", "architecture": "gpgpu", "int8_tops": 100, "unit_price": 10},
+        "b": {"vendor": "us", "architecture": "gpgpu", "int8_tops": 300, "unit_price": 40},
+    },
+    "sites": {"cn": {"country": "CN", "budget": {"amount": 1000}}},
+}
+
+
+def base_data() -> dict:
+    """A valid two-chip, one-site scenario (a: 10 TOPS per CNY, b: 7.5) as a fresh dict."""
+    return copy.deepcopy(_BASE)
+
+
+def fixture_path(name: str) -> Path:
+    p = FIXTURES / name
+    assert p.exists(), p
+    return p
+
+
+def load_fixture(name: str, variants: tuple = (), sets: tuple = ()):
+    from optimizer import io
+
+    return io.load(fixture_path(name), variants=list(variants), sets=list(sets))
+
+
+def scenario_of(data: dict):
+    from optimizer.io import validate_data
+
+    return validate_data(data)
+
+
+def units_of(plan) -> dict:
+    return {(a.site, a.chip): a.units for a in plan.allocation}
+
+
+def constraint(plan, name: str):
+    for c in plan.constraints:
+        if c.name == name:
+            return c
+    raise KeyError(f"{name} not in {[c.name for c in plan.constraints]}")
+
+
+@pytest.fixture(params=SOLVERS)
+def solver(request) -> str:
+    return request.param
