@@ -154,7 +154,7 @@ def violations(s: Scenario, units: dict[tuple[str, str], float], objective: floa
             bad.append(f"units[{site},{chip}] = {u:g}: negative")
         if s.integer_units:
             lots = u / s.chips[chip].lot_size
-            if abs(lots - round(lots)) > ABS_UNIT_TOL * max(1.0, abs(lots)) and abs(lots - round(lots)) > ABS_UNIT_TOL:
+            if abs(lots - round(lots)) > ABS_UNIT_TOL:  # absolute: half a lot is never whole, however many lots
                 bad.append(f"units[{site},{chip}] = {u:g}: not a whole number of lots of {s.chips[chip].lot_size}")
         if abs(u) > ABS_UNIT_TOL:
             d = _export_decision(s, site, chip)
