@@ -181,6 +181,7 @@ def tornado(
         vals = [o.effective_tops for o in (lo, base, hi) if o.ok and o.effective_tops is not None]
         swing = max(vals) - min(vals)
         rows.append(TornadoRow(e.path, label(s, e.path), e.base, e.low, e.high, lo, hi, swing, e.note))
-    rows.sort(key=lambda r: (not r.infeasible_end, -r.swing, r.path))
+    # ties (to 1e-6 TOPS) are broken by path, so the order does not depend on rounding noise
+    rows.sort(key=lambda r: (not r.infeasible_end, -round(r.swing, 6), r.path))
     notes = [f"{r.path}: {r.note}" for r in rows if r.note]
     return TornadoResult(loaded, float(pct), base, rows, solver, notes)

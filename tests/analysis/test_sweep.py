@@ -1,0 +1,142 @@
+"""Sweeps: hand-worked values, every point equals an independent solve, monotonicity, bad input first."""
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES, SCENARIOS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer import io
+from optimizer.analysis import engine
+from optimizer.analysis.sweep import prepare, sweep
+from optimizer.errors import InputError
+from optimizer.plan import make_plan
+
+SMALL = str(FIXTURES / "whatif_small.yaml")
+BASELINE = str(SCENARIOS / "bytedance-2025.yaml")
+REL = 1e-6  # the tie-break may give up 1e-7 of the objective to save money
+
+
+def _close(a, b, rel=REL):
+    return a == pytest.approx(b, rel=rel, abs=1e-6)
+
+
+def test_budget_sweep_matches_hand_values():
+    # TOPS = 5.5 B while the budget binds (B <= 2000), then a's capacity caps both chips: 11000.
+    res = sweep(io.load(SMALL), ["sites.cn.budget.amount=500:3000:6"])
+    budgets = [p.values["sites.cn.budget.amount"] for p in res.points]
+    assert budgets == [500, 1000, 1500, 2000, 2500, 3000]
+    for b, p in zip(budgets, res.points):
+        o = p.outcome
+        assert o.status == "optimal"
+        assert _close(o.effective_tops, 5.5 * min(b, 2000))
+        assert _close(o.spend, min(b, 2000))
+        assert _close(o.units["cn/a"], min(b, 2000) / 20) and _close(o.units["cn/b"], min(b, 2000) / 20)
+        assert o.domestic_share["cn"] == pytest.approx(0.5)
+        assert "domestic_share[cn]" in o.binding
+        assert ("budget[cn]" in o.binding) == (b <= 2000)
+        assert ("capacity[dom]" in o.binding) == (b >= 2000)
+
+
+def test_grid_is_the_full_product_first_vary_outer():
+    # with a's capacity slack, TOPS = 5 f B + 6 (1 - f) B = (6 - f) B
+    res = sweep(io.load(SMALL), ["sites.cn.domestic_min_share=0.4,0.6", "sites.cn.budget.amount=500:1500:3"])
+    got = [(p.values["sites.cn.domestic_min_share"], p.values["sites.cn.budget.amount"]) for p in res.points]
+    assert got == [(0.4, 500), (0.4, 1000), (0.4, 1500), (0.6, 500), (0.6, 1000), (0.6, 1500)]
+    for (f, b), p in zip(got, res.points):
+        assert _close(p.outcome.effective_tops, (6 - f) * b)
+
+
+def test_infeasible_point_is_a_row_not_an_error():
+    # b must be bought: 100 units of b cost 1000, the floor then needs 1000 of a: 2000 > budget 1000
+    res = sweep(io.load(SMALL), ["chips.b.min_units=0,50,100"])
+    assert [p.outcome.status for p in res.points] == ["optimal", "optimal", "infeasible"]
+    bad = res.points[2].outcome
+    assert bad.effective_tops is None and bad.spend is None and bad.units == {} and bad.binding == []
+    assert _close(res.points[1].outcome.effective_tops, 5500)
+
+
+def test_one_point_sweep_equals_solve_on_the_baseline():
+    loaded = io.load(BASELINE)
+    res = sweep(loaded, ["sites.cn.budget.amount=40e9"])
+    plan = make_plan(io.load(BASELINE))
+    (p,) = res.points
+    assert _close(p.outcome.effective_tops, plan.totals["effective_tops"])
+    assert _close(p.outcome.spend, plan.totals["spend"])
+    assert {k: u for k, u in p.outcome.units.items() if u} == {f"{a.site}/{a.chip}": a.units for a in plan.allocation}
+    assert p.outcome.binding == plan.binding
+
+
+@pytest.mark.parametrize(
+    "file, variants, vary",
+    [
+        (SMALL, [], "chips.b.unit_price=8,10,12,14"),
+        (SMALL, ["rich"], "vendors.dom.capacity_units=50:150:3"),
+        (BASELINE, [], "chips.h20.unit_price=-20%,+20%"),
+        (BASELINE, ["h20_licence_denied"], "sites.cn.budget.amount=35e9,45e9"),
+    ],
+)
+def test_every_point_equals_an_independent_solve_with_set(file, variants, vary):
+    res = sweep(io.load(file, variants=variants), [vary])
+    path = vary.split("=")[0]
+    for p in res.points:
+        value = p.values[path]
+        plan = make_plan(io.load(file, variants=variants, sets=[f"{path}={value!r}"]))
+        o = p.outcome
+        assert o.status == plan.status
+        assert _close(o.effective_tops, plan.totals["effective_tops"]), (value, o.effective_tops, plan.totals)
+        assert _close(o.spend, plan.totals["spend"])
+        assert {k: u for k, u in o.units.items() if u} == pytest.approx(
+            {f"{a.site}/{a.chip}": a.units for a in plan.allocation}, rel=REL)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    price_a=st.integers(5, 20), price_b=st.integers(5, 20), tops_b=st.integers(20, 120),
+    floor=st.sampled_from([0.0, 0.3, 0.5, 0.8]), capacity=st.integers(0, 300), integer=st.booleans(),
+    budgets=st.lists(st.integers(1, 5000), min_size=2, max_size=5, unique=True),
+)
+def test_effective_tops_never_falls_when_the_budget_rises(price_a, price_b, tops_b, floor, capacity, integer, budgets):
+    sets = [f"chips.a.unit_price={price_a}", f"chips.b.unit_price={price_b}", f"chips.b.int8_tops={tops_b}",
+            f"sites.cn.domestic_min_share={floor}", f"vendors.dom.capacity_units={capacity}",
+            f"integer_units={str(integer).lower()}"]
+    budgets = sorted(budgets)
+    res = sweep(io.load(SMALL, sets=sets), ["sites.cn.budget.amount=" + ",".join(map(str, budgets))])
+    tops = [p.outcome.effective_tops for p in res.points]
+    assert all(p.outcome.status == "optimal" for p in res.points)  # buying nothing is always feasible here
+    for lo, hi in zip(tops, tops[1:]):
+        assert hi >= lo - 1e-6 * max(1.0, abs(lo))
+
+
+def test_baseline_dense_budget_sweep_is_monotonic():
+    res = sweep(io.load(BASELINE), ["sites.cn.budget.amount=30e9:50e9:6"])
+    tops = [p.outcome.effective_tops for p in res.points]
+    assert all(b >= a * (1 - 1e-7) for a, b in zip(tops, tops[1:])), tops
+    assert tops[-1] > tops[0]
+
+
+def test_invalid_point_fails_before_any_solve(monkeypatch):
+    calls = []
+    monkeypatch.setattr(engine.Resolver, "plan", lambda self, s: calls.append(s))
+    with pytest.raises(InputError) as e:
+        sweep(io.load(SMALL), ["sites.cn.domestic_min_share=0.8:1.2:3"])
+    assert "at sites.cn.domestic_min_share=1.2" in str(e.value)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "varies, message",
+    [
+        ([], "at least one --vary"),
+        (["chips.a.unit_price=1,2"] * 2, "given twice"),
+        (["chips.a.unit_price=1,2", "chips.b.unit_price=1,2", "sites.cn.budget.amount=1,2"], "at most two --vary"),
+        (["chips.a.unit_price=1:1000:1000", "chips.b.unit_price=1:100:100"], "at most 5,000"),
+        (["chips.z.unit_price=1,2"], "unknown path 'chips.z.unit_price'"),
+        (["chips.a.model=-10%,+10%"], "needs a number at chips.a.model"),
+    ],
+)
+def test_bad_sweeps_are_input_errors(varies, message):
+    with pytest.raises(InputError) as e:
+        prepare(io.load(SMALL), varies)
+    assert message in str(e.value)
+    assert e.value.exit_code == 2
