@@ -58,7 +58,7 @@ class SiteRow:
     country: str
     spend: float
     budget: float | None
-    domestic_share: float | None  # on the site's basis; None when nothing is bought or no floor
+    domestic_share: float | None  # on the site's basis (floor or not); None when nothing is bought
     domestic_min_share: float | None
     domestic_basis: str
     power_mw: float | None  # envelope
@@ -103,7 +103,6 @@ def _fmt_num(x: float) -> str:
 def _meaning(s: Scenario, row: model_mod.Row, shadow: float | None, lhs_weight: float, binding: bool) -> str:
     cur = s.currency
     sp = shadow if shadow is not None and math.isfinite(shadow) else None
-    tag = "" if binding else " (not binding: "
     if row.kind == "budget":
         who = "the global" if row.subject == "global" else f"{row.subject}"
         base = f"each extra {cur} 1M of {who} budget adds {_fmt_num(sp * 1e6)} effective TOPS" if sp is not None else ""
@@ -132,7 +131,6 @@ def _meaning(s: Scenario, row: model_mod.Row, shadow: float | None, lhs_weight: 
     if not binding:
         return "not binding: slack remains" + (f"; {base}" if base and sp else "")
     return base
-    del tag
 
 
 def _is_binding(lm: model_mod.LinearModel, i: int, slack: float, units: np.ndarray) -> bool:
@@ -169,14 +167,15 @@ def assemble(s: Scenario, lm: model_mod.LinearModel, res: SolveResult, loaded: L
     total_spend = float(np.dot(lm.spend, units))
     cons: list[ConstraintRow] = []
     for i, r in enumerate(lm.rows):
-        lhs = float(lhs_all[i])
-        slack = r.rhs - lhs if r.sense == "<=" else lhs - r.rhs
+        lhs = float(lhs_all[i]) + 0.0  # + 0.0: no -0.0 in reports
+        slack = (r.rhs - lhs if r.sense == "<=" else lhs - r.rhs) + 0.0
         binding = _is_binding(lm, i, slack, units)
         sp = None if res.shadow_prices is None else float(res.shadow_prices[i]) + 0.0
         weight = 0.0
         if r.kind == "domestic_share":
-            st = s.sites[r.subject]
-            weight = float(np.sum(np.abs(_basis_weights(s, lm, r.subject)) * units))
+            # the floor applies to this site's purchases only
+            at = np.array([v.site == r.subject for v in lm.vars], dtype=float)
+            weight = float(np.sum(np.abs(_basis_weights(s, lm, r.subject)) * at * units))
         elif r.kind == "vendor_share":
             weight = total_spend
         cons.append(ConstraintRow(r.name, r.kind, lhs, r.sense, r.rhs, slack, binding, sp, _meaning(s, r, sp, weight, binding)))
