@@ -1,0 +1,147 @@
+"""Tornado: swings worked out by hand, sorting, clipping, and checks by independent re-solves."""
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES, SCENARIOS
+
+from optimizer import io
+from optimizer.analysis import engine
+from optimizer.analysis.tornado import default_params, tornado
+from optimizer.errors import InfeasibleError, InputError, UnboundedError
+from optimizer.plan import make_plan
+
+SMALL = str(FIXTURES / "whatif_small.yaml")
+BASELINE = str(SCENARIOS / "bytedance-2025.yaml")
+
+# Effective TOPS per CNY: a = 100 x 0.5 / 10 = 5, b = 60 x 1 / 10 = 6; budget 1000, floor 50% of spend on a,
+# a's capacity 100 units. Base: 500 CNY on each -> 2500 + 3000 = 5500. Each end below, by hand:
+HAND = {
+    # path: (low value, high value, TOPS at low, TOPS at high)
+    "sites.cn.budget.amount": (800, 1200, 5.5 * 800, 5.5 * 1200),
+    # b at 8: 6250 = 500 x 5 + 500 x 7.5; b at 12: 5 per CNY, a tie with a: 5000
+    "chips.b.unit_price": (8, 12, 2500 + 500 * 60 / 8, 5000),
+    # a at 8: 6.25 per CNY beats b: a to capacity (100 units, 800), the other 200 on b (floor allows up to 800)
+    # a at 12: 500 x 50/12 + 500 x 6
+    "chips.a.unit_price": (8, 12, 100 * 50 + 20 * 60, 500 * 50 / 12 + 3000),
+    # b at 48 TOPS: 4.8 per CNY < 5: everything on a (100 units = 1000): 5000; at 72: 2500 + 500 x 7.2
+    "chips.b.int8_tops": (48, 72, 5000, 2500 + 3600),
+    "flexibility.gpgpu": (0.8, 1.2, 5000, 6100),
+    # a at 80 TOPS: 4 per CNY: 2000 + 3000; at 120: 6 per CNY, a tie with b: 6000
+    "chips.a.int8_tops": (80, 120, 5000, 6000),
+    "flexibility.asic": (0.4, 0.6, 5000, 6000),
+    # delivery rates are at most 1: the high end is clipped to the base value
+    "vendors.dom.delivery_rate": (0.8, 1.0, 500 * 4 + 3000, 5500),
+    "vendors.us.delivery_rate": (0.8, 1.0, 5000, 5500),
+    # TOPS = (6 - f) x 1000
+    "sites.cn.domestic_min_share": (0.4, 0.6, 5600, 5400),
+    # a needs only 50 units
+    "vendors.dom.capacity_units": (80, 120, 5500, 5500),
+}
+
+
+@pytest.fixture(scope="module")
+def small():
+    return tornado(io.load(SMALL), pct=20)
+
+
+def test_default_params_cover_the_listed_inputs():
+    s = io.load(SMALL).scenario
+    assert sorted(default_params(s)) == sorted(HAND)
+    base = io.load(BASELINE).scenario
+    ps = default_params(base)
+    assert "vendors.nvidia.capacity_units" not in ps  # no cap in the file: nothing to swing
+    assert {"vendors.nvidia.delivery_rate", "chips.h100.int8_tops", "sites.cn.domestic_min_share",
+            "sites.cn.budget.amount", "flexibility.asic"} <= set(ps)
+    assert len(ps) == 5 * 2 + 3 + 2 + 2 + 1 + 1
+
+
+def test_every_end_matches_the_hand_value(small):
+    assert small.base.effective_tops == pytest.approx(5500)
+    by = {r.path: r for r in small.rows}
+    for path, (lo_v, hi_v, lo_t, hi_t) in HAND.items():
+        r = by[path]
+        assert (r.low_value, r.high_value) == pytest.approx((lo_v, hi_v)), path
+        assert r.low.effective_tops == pytest.approx(lo_t, rel=1e-6), path
+        assert r.high.effective_tops == pytest.approx(hi_t, rel=1e-6), path
+        assert r.swing == pytest.approx(max(lo_t, hi_t, 5500) - min(lo_t, hi_t, 5500), rel=1e-6, abs=1e-3), path
+
+
+def test_sorted_by_swing_largest_first(small):
+    swings = [r.swing for r in small.rows]
+    assert swings == sorted(swings, reverse=True)
+    assert [r.path for r in small.rows[:3]] == ["sites.cn.budget.amount", "chips.b.unit_price", "chips.a.unit_price"]
+    assert small.rows[-1].path == "vendors.dom.capacity_units" and small.rows[-1].swing == pytest.approx(0, abs=1e-6)
+
+
+def test_clipping_is_said(small):
+    by = {r.path: r for r in small.rows}
+    assert "high clipped to 1" in by["vendors.us.delivery_rate"].note
+    assert by["chips.a.unit_price"].note == ""
+
+
+def test_infeasible_end_comes_first_with_its_status():
+    # min_units of b = 50 (spend 500): the floor 0.5 needs 500 on a; at +20% (60 units, 600) the floor needs 600 more:
+    # 1200 > 1000, infeasible. At -20% (40 units) it is feasible and changes nothing (swing 0), yet the row comes
+    # before a's price, whose swing is about 1042 with both ends feasible.
+    res = tornado(io.load(SMALL, sets=["chips.b.min_units=50"]), pct=20,
+                  params=["chips.a.unit_price", "chips.b.min_units"])
+    first, second = res.rows
+    assert first.path == "chips.b.min_units"
+    assert (first.low.status, first.high.status) == ("optimal", "infeasible")
+    assert first.infeasible_end and first.high.effective_tops is None
+    assert first.swing == pytest.approx(0, abs=1e-3)
+    # a at 8 now shares the budget with the 50 units of b that must be bought: 500 x 6.25 + 500 x 6 = 6125
+    assert second.swing == pytest.approx(6125 - (500 * 50 / 12 + 3000), rel=1e-6)
+
+
+def test_values_equal_independent_resolves_on_the_baseline():
+    params = ["chips.h20.unit_price", "vendors.huawei.delivery_rate", "sites.cn.domestic_min_share"]
+    res = tornado(io.load(BASELINE), pct=10, params=params)
+    base = make_plan(io.load(BASELINE)).totals["effective_tops"]
+    assert res.base.effective_tops == pytest.approx(base, rel=1e-7)
+    for r in res.rows:
+        for value, end in ((r.low_value, r.low), (r.high_value, r.high)):
+            plan = make_plan(io.load(BASELINE, sets=[f"{r.path}={value!r}"]))
+            assert end.effective_tops == pytest.approx(plan.totals["effective_tops"], rel=1e-7), (r.path, value)
+    hr = next(r for r in res.rows if r.path == "vendors.huawei.delivery_rate")
+    assert (hr.low_value, hr.high_value) == pytest.approx((0.765, 0.935))
+
+
+def test_whole_number_fields_are_rounded():
+    res = tornado(io.load(SMALL, sets=["chips.a.lot_size=3"]), pct=20, params=["chips.a.lot_size"])
+    (r,) = res.rows
+    assert (r.low_value, r.high_value) == (3, 3)  # 2.4 -> 3 and 3.6 -> 3: no whole number within 20%
+    assert "rounded to whole numbers" in r.note
+
+
+def test_base_infeasible_raises_exit_3():
+    with pytest.raises(InfeasibleError):
+        tornado(io.load(SMALL, sets=["chips.b.min_units=100"]))
+
+
+def test_base_unbounded_raises_exit_4():
+    with pytest.raises(UnboundedError):
+        tornado(io.load(str(FIXTURES / "whatif_unbounded.yaml")))
+
+
+@pytest.mark.parametrize("pct", [0, -5, 100, 150, float("nan")])
+def test_pct_out_of_range_is_bad_input(pct):
+    with pytest.raises(InputError, match="--pct"):
+        tornado(io.load(SMALL), pct=pct)
+
+
+@pytest.mark.parametrize(
+    "param, message",
+    [
+        ("chips.a.unit_prise", "nearest valid paths: chips.a.unit_price"),
+        ("chips.a.model", "moves numbers"),
+        ("budget.amount", "moves numbers"),  # no global budget in the file
+    ],
+)
+def test_bad_params_fail_before_any_solve(monkeypatch, param, message):
+    calls = []
+    monkeypatch.setattr(engine.Resolver, "plan", lambda self, s: calls.append(s))
+    with pytest.raises(InputError) as e:
+        tornado(io.load(SMALL), params=[param])
+    assert message in str(e.value)
+    assert calls == []
