@@ -75,7 +75,7 @@ COMPLIANCE_COLUMNS = (
 )
 
 CHART_ROWS = 19  # rows kept free for the Summary charts (height 8.5 cm)
-CHART_WIDTH_CHARS = 17 / 0.19  # chart width 17 cm in Excel character widths (about 0.19 cm each)
+CHART_WIDTH_CHARS = 17 / 0.22  # chart width 17 cm in column-width characters (0.19 cm in Excel, 0.25 in LibreOffice)
 
 DENY_FILL = PatternFill("solid", fgColor="F8CBAD")
 CAP_FILL = PatternFill("solid", fgColor="FFE699")
@@ -171,7 +171,7 @@ def _summary_sheet(wb: Workbook, plan: Plan) -> Worksheet:
         ("Status", plan.status, "", "verified: every constraint and the objective recomputed from the scenario" if ok else "", None),
         ("Solver", plan.result.solver, "", plan.result.solver_version, None),
         ("Units", "whole lots (MILP)" if s.integer_units else "continuous (LP)", "",
-         "shadow prices from the continuous relaxation" if relax else "shadow prices from the LP", None),
+         ("shadow prices from the continuous relaxation" if relax else "shadow prices from the LP") if ok else "", None),
     ]
     if ok:
         figures += [
@@ -225,7 +225,7 @@ def _summary_sheet(wb: Workbook, plan: Plan) -> Worksheet:
                 ws.cell(row=i, column=10).fill = SHORT_FILL
         row = last + 2
 
-    charts: list[tuple[BarChart, str]] = []
+    charts: list[BarChart] = []
     if ok:
         # spend by vendor
         row = section(ws, row, "Spend by vendor")
@@ -246,7 +246,7 @@ def _summary_sheet(wb: Workbook, plan: Plan) -> Worksheet:
             ch = _bar_chart(f"Spend by vendor ({cur})", cur, FMT_MONEY)
             ch.add_data(Reference(ws, min_col=5, min_row=hdr_v, max_row=last), titles_from_data=True)
             ch.set_categories(Reference(ws, min_col=2, min_row=hdr_v + 1, max_row=last))
-            charts.append((ch, "spend"))
+            charts.append(ch)
         row = last + 2
 
         # effective TOPS by chip
@@ -268,7 +268,7 @@ def _summary_sheet(wb: Workbook, plan: Plan) -> Worksheet:
             ch = _bar_chart("Effective TOPS by chip", "effective TOPS", FMT_INT)
             ch.add_data(Reference(ws, min_col=6, min_row=hdr_c, max_row=last), titles_from_data=True)
             ch.set_categories(Reference(ws, min_col=2, min_row=hdr_c + 1, max_row=last))
-            charts.append((ch, "tops"))
+            charts.append(ch)
         row = last + 2
 
         fit_to = row - 1
@@ -290,7 +290,7 @@ def _summary_sheet(wb: Workbook, plan: Plan) -> Worksheet:
     dims["A"].width = max(dims["A"].width or 0, max(len(n) for n in names) + 4)
     dims["B"].width = max(dims["B"].width or 0, 18)
     col = 1
-    for k, (ch, _) in enumerate(charts):
+    for ch in charts:
         ws.add_chart(ch, f"{get_column_letter(col)}{chart_row}")
         used = 0.0
         while used < CHART_WIDTH_CHARS and col < 200:  # next chart starts past this one
@@ -325,6 +325,8 @@ def _allocation_sheet(wb: Workbook, plan: Plan) -> Worksheet:
     rows = plan.allocation
     n = len(rows)
     header(ws, 1, names, freeze=True, autofilter_rows=n)
+    if n == 0:  # nothing bought: filter the header alone, never the totals row
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}1"
     units_fmt = _fmt_for([a.units for a in rows], FMT_INT, FMT_NUM)
     price_fmt = FMT_MONEY if all(abs(a.unit_price - round(a.unit_price)) <= 1e-6 for a in rows) else FMT_MONEY_CENTS
     tops_fmt = _fmt_for([a.int8_tops for a in rows], FMT_INT, FMT_NUM)

@@ -643,6 +643,29 @@ def test_workbook_for_a_plan_without_solution(tmp_path):
     assert wb["Allocation"].cell(row=2, column=1).value == "Total"
 
 
+def test_plan_that_buys_nothing(tmp_path):
+    # budgets below the cheapest chip (CNY 10): the optimum is to buy nothing
+    plan = _plan(TWO_SITES, sets=["sites.cn.budget.amount=5", "sites.my.budget.amount=1"])
+    assert plan.status == "optimal" and plan.allocation == []
+    wb = load_workbook(_write(plan, tmp_path))
+    ws = wb["Allocation"]
+    assert total_row(ws) == 2
+    assert ws.auto_filter.ref == "A1:O1"
+    for name in HAND_TOTALS:
+        assert evaluate(ws, _coord(find_column(ws, name), 2)) == 0
+    summary = wb["Summary"]
+    assert summary.cell(row=row_of(summary, "Total spend"), column=2).value == 0
+
+
+def test_plan_from_a_scenario_without_a_file(tmp_path):
+    plan = make_plan(io.load(TWO_SITES).scenario)
+    wb = load_workbook(_write(plan, tmp_path))
+    ws = wb["About"]
+    items = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)}
+    assert items["Scenario file"] == "-" and items["Scenario SHA-256"] == "-"
+    assert items["Solver"] == "highs"
+
+
 def test_cli_solve_writes_the_workbook(tmp_path):
     from click.testing import CliRunner
 
