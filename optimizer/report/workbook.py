@@ -512,6 +512,8 @@ def add_inputs_sheet(wb: Workbook, scenario: Scenario, applied: Sequence[dict] =
         if isinstance(v.value, float):
             v.number_format = FMT_MONEY
         v.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        for j in (1, 3):
+            ws.cell(row=i, column=j).alignment = Alignment(vertical="top")
     row += 2
 
     block("Exchange rates", ["Currency", f"{cur} per unit"], [[k, v] for k, v in sorted(s.fx.items())], [None, "0.0000"],
