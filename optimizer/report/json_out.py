@@ -11,13 +11,14 @@ SOLUTION_SCHEMA = "chipalloc.solution/1"
 
 
 def _num(x: Any) -> Any:
+    """Measures stay JSON floats (113213.0, not 113213) so their type never changes with the value;
+    NaN/inf become null and -0.0 becomes 0.0."""
     if isinstance(x, float):
         if not math.isfinite(x):
             return None
         if x == 0:
             return 0.0
-        if x.is_integer() and abs(x) < 2**53:
-            return float(x)
+        return float(x)  # a plain float, also for float subclasses
     return x
 
 
