@@ -761,7 +761,10 @@ def set_path(data: dict, path: str, value: Any, file: str | None = None, origin:
         elif isinstance(cur, dict):
             if part not in cur:
                 model = _model_at(tuple(walked))
-                if model is None or part not in model.model_fields:
+                # a new key is allowed as the last part inside a mapping field (sites.cn.prices.h20, fx.EUR);
+                # the whole scenario is validated afterwards, so a wrong key is still named there
+                new_key = model is None and last and _is_mapping_field(tuple(walked))
+                if not new_key and (model is None or part not in model.model_fields):
                     _unknown_path(data, path, file, origin)
                 if not last:
                     cur[part] = {}
@@ -775,6 +778,17 @@ def set_path(data: dict, path: str, value: Any, file: str | None = None, origin:
                 cur[key] = {}
             cur = cur[key]
     return new
+
+
+def _is_mapping_field(loc: tuple) -> bool:
+    """True when ``loc`` names a model field typed as a mapping (e.g. sites.<id>.prices, fx, flexibility)."""
+    from typing import get_origin
+
+    if not loc or not isinstance(loc[-1], str):
+        return False
+    parent = _model_at(loc[:-1]) if len(loc) > 1 else Scenario
+    f = parent.model_fields.get(loc[-1]) if parent is not None else None
+    return f is not None and get_origin(f.annotation) is dict
 
 
 def _unknown_path(data: dict, path: str, file: str | None, origin: str) -> None:
