@@ -1,0 +1,302 @@
+"""CLI: chipalloc sweep / tornado / compare through click's CliRunner (exit codes, JSON, files, messages)."""
+from __future__ import annotations
+
+import io as _io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, SCENARIOS
+
+from optimizer.cli import cli
+from optimizer.cli import whatif
+
+SMALL = str(FIXTURES / "whatif_small.yaml")
+UNBOUNDED = str(FIXTURES / "whatif_unbounded.yaml")
+BASELINE = str(SCENARIOS / "bytedance-2025.yaml")
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def jdoc(res) -> dict:
+    assert res.exit_code == 0, res.stderr
+    return json.loads(res.stdout)  # exactly one JSON document on stdout
+
+
+def units_of_solution(doc: dict) -> dict:
+    return {f"{a['site']}/{a['chip']}": a["units"] for a in doc["allocation"]}
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def test_sweep_json_shape_and_values():
+    doc = jdoc(run("sweep", SMALL, "--vary", "sites.cn.budget.amount=1000,3000", "--json", "--no-report"))
+    assert set(doc) >= {"schema", "vary", "points", "applied", "report"}
+    assert doc["schema"] == "chipalloc.sweep/1" and doc["report"] is None
+    assert doc["vary"] == [{"path": "sites.cn.budget.amount", "spec": "1000,3000", "base": 1000.0, "values": [1000, 3000]}]
+    assert len(doc["points"]) == 2
+    for p in doc["points"]:
+        assert set(p) == {"values", "status", "effective_tops", "spend", "units", "domestic_share", "binding"}
+        assert set(p["units"]) == {"cn/a", "cn/b"}
+    p0, p1 = doc["points"]
+    assert p0["values"] == {"sites.cn.budget.amount": 1000}
+    assert p0["effective_tops"] == pytest.approx(5500, rel=1e-6)
+    assert p1["effective_tops"] == pytest.approx(11000, rel=1e-6) and p1["spend"] == pytest.approx(2000, rel=1e-6)
+    assert p1["domestic_share"] == {"cn": pytest.approx(0.5)}
+    assert "capacity[dom]" in p1["binding"] and "budget[cn]" not in p1["binding"]
+
+
+def test_sweep_text_goes_to_stderr_only():
+    res = run("sweep", SMALL, "--vary", "chips.b.unit_price=8,12", "--no-report")
+    assert res.exit_code == 0
+    assert res.stdout == ""
+    assert "chips.b.unit_price" in res.stderr and "optimal" in res.stderr and "6,250" in res.stderr
+
+
+def test_one_point_sweep_equals_solve_through_the_cli():
+    solved = jdoc(run("solve", BASELINE, "--json", "--no-report"))
+    swept = jdoc(run("sweep", BASELINE, "--vary", "chips.h20.unit_price=110000", "--json", "--no-report"))
+    (p,) = swept["points"]
+    assert p["effective_tops"] == pytest.approx(solved["totals"]["effective_tops"], rel=1e-7)
+    assert p["spend"] == pytest.approx(solved["totals"]["spend"], rel=1e-7)
+    assert {k: u for k, u in p["units"].items() if u} == units_of_solution(solved)
+    assert p["binding"] == [c["name"] for c in solved["constraints"] if c["binding"]]
+
+
+def test_every_sweep_point_equals_solve_with_set_through_the_cli():
+    swept = jdoc(run("sweep", SMALL, "--variant", "rich", "--vary", "vendors.dom.capacity_units=40:120:3", "--json",
+                     "--no-report"))
+    assert [a["variant"] for a in swept["applied"]] == ["rich"]
+    for p in swept["points"]:
+        v = p["values"]["vendors.dom.capacity_units"]
+        solved = jdoc(run("solve", SMALL, "--variant", "rich", "--set", f"vendors.dom.capacity_units={v}", "--json",
+                          "--no-report"))
+        assert p["effective_tops"] == pytest.approx(solved["totals"]["effective_tops"], rel=1e-7)
+        assert p["spend"] == pytest.approx(solved["totals"]["spend"], rel=1e-7)
+        assert {k: u for k, u in p["units"].items() if u} == pytest.approx(units_of_solution(solved), rel=1e-7)
+
+
+def test_sweep_with_cbc():
+    doc = jdoc(run("sweep", SMALL, "--vary", "chips.b.unit_price=8,12", "--solver", "cbc", "--json", "--no-report"))
+    assert doc["solver"] == "cbc"
+    assert [p["effective_tops"] for p in doc["points"]] == pytest.approx([6250, 5000], rel=1e-6)
+
+
+def test_sweep_infeasible_point_exits_0_with_its_status():
+    doc = jdoc(run("sweep", SMALL, "--vary", "chips.b.min_units=0,100", "--json", "--no-report"))
+    assert [p["status"] for p in doc["points"]] == ["optimal", "infeasible"]
+    bad = doc["points"][1]
+    assert bad["effective_tops"] is None and bad["units"] == {} and bad["binding"] == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--vary", "chips.b.unit_price=1:2"], "expected START:STOP:COUNT"),
+        (["--vary", "chips.b.unit_prise=1,2"], "nearest valid paths: chips.b.unit_price"),
+        (["--vary", "sites.cn.domestic_min_share=0.5:1.5:3"], "at sites.cn.domestic_min_share=1"),
+        (["--vary", "chips.b.unit_price=1,2", "--variant", "nope"], "known variants: all_domestic, cheap_b, rich"),
+        (["--vary", "chips.b.unit_price=1,2", "--set", "chips.b.unit_price=-1"], "chips.b.unit_price"),
+        (["--vary", "chips.b.unit_price"], "expected PATH=SPEC"),
+        ([], "Missing option '--vary'"),
+    ],
+)
+def test_sweep_bad_input_exits_2_before_writing(tmp_path, args, message):
+    out = tmp_path / "s.xlsx"
+    res = run("sweep", SMALL, *args, "-o", str(out))
+    assert res.exit_code == 2, res.stderr
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not out.exists()
+
+
+def test_sweep_invalid_point_names_the_point_and_solves_nothing(monkeypatch):
+    from optimizer.analysis import engine
+
+    calls = []
+    monkeypatch.setattr(engine.Resolver, "plan", lambda self, s: calls.append(s))
+    res = run("sweep", SMALL, "--vary", "vendors.us.delivery_rate=0.9:1.1:3", "--no-report")
+    assert res.exit_code == 2
+    assert "at vendors.us.delivery_rate=1.1" in res.stderr and "less than or equal to 1" in res.stderr
+    assert calls == []
+
+
+def test_sweep_missing_file_exits_2():
+    res = run("sweep", "no/such.yaml", "--vary", "chips.b.unit_price=1,2")
+    assert res.exit_code == 2 and "no such file" in res.stderr
+
+
+def test_sweep_output_file_rules(tmp_path):
+    out = tmp_path / "s.xlsx"
+    out.write_bytes(b"keep me")
+    res = run("sweep", SMALL, "--vary", "chips.b.unit_price=8,12", "-o", str(out))
+    assert res.exit_code == 2 and "already exists" in res.stderr and "--force" in res.stderr
+    assert out.read_bytes() == b"keep me"
+    res = run("sweep", SMALL, "--vary", "chips.b.unit_price=8,12", "-o", str(out), "--force", "--json")
+    assert jdoc(res)["report"] == str(out)
+    assert out.read_bytes()[:2] == b"PK"  # an xlsx (zip) replaced it
+
+
+def test_sweep_default_report_path_and_no_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = run("sweep", SMALL, "--vary", "chips.b.unit_price=8,12", "--no-report")
+    assert res.exit_code == 0 and not (tmp_path / "reports").exists()
+    doc = jdoc(run("sweep", SMALL, "--vary", "chips.b.unit_price=8,12", "--json"))
+    written = list((tmp_path / "reports").glob("whatif_small-sweep-*.xlsx"))
+    assert len(written) == 1 and doc["report"] == str(Path("reports") / written[0].name)
+
+
+def test_progress_bar_only_on_a_terminal_and_for_more_than_a_handful(monkeypatch):
+    class Tty(_io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, n, shown in ((Tty(), 10, True), (Tty(), 3, False), (_io.StringIO(), 10, False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with whatif.progress(n, "sweep") as tick:
+            assert (tick is not None) == shown
+            for i in range(n):
+                if tick:
+                    tick(i)
+        assert ("sweep" in stream.getvalue()) == shown
+
+
+# --------------------------------------------------------------------------- tornado
+
+
+def test_tornado_json_shape_sorted():
+    doc = jdoc(run("tornado", SMALL, "--json", "--no-report"))
+    assert doc["schema"] == "chipalloc.tornado/1" and doc["pct"] == 20
+    assert doc["base"]["status"] == "optimal" and doc["base"]["effective_tops"] == pytest.approx(5500, rel=1e-6)
+    assert len(doc["params"]) == 11
+    for p in doc["params"]:
+        assert set(p) == {"path", "label", "base_value", "low", "high", "swing", "note"}
+        assert set(p["low"]) == set(p["high"]) == {"value", "status", "effective_tops", "spend", "delta"}
+    swings = [p["swing"] for p in doc["params"]]
+    assert swings == sorted(swings, reverse=True)
+    top = doc["params"][0]
+    assert top["path"] == "sites.cn.budget.amount"
+    assert (top["low"]["value"], top["high"]["value"]) == (800, 1200)
+    assert top["low"]["delta"] == pytest.approx(-1100, rel=1e-6) and top["high"]["delta"] == pytest.approx(1100, rel=1e-6)
+    us = next(p for p in doc["params"] if p["path"] == "vendors.us.delivery_rate")
+    assert us["high"]["value"] == 1 and "clipped" in us["note"]
+
+
+def test_tornado_params_and_pct():
+    doc = jdoc(run("tornado", SMALL, "--param", "chips.b.unit_price", "--param", "sites.cn.domestic_min_share",
+                   "--pct", "50", "--json", "--no-report"))
+    assert [p["path"] for p in doc["params"]] == ["chips.b.unit_price", "sites.cn.domestic_min_share"]
+    b = doc["params"][0]
+    # b at 5: 12 TOPS per CNY: 2500 + 500 x 12 = 8500; at 15: 4 per CNY, all on a: 5000
+    assert (b["low"]["value"], b["high"]["value"]) == (5, 15)
+    assert (b["low"]["effective_tops"], b["high"]["effective_tops"]) == (pytest.approx(8500), pytest.approx(5000))
+    # floor 0.25 -> (6 - 0.25) x 1000; 0.75 -> 5250
+    f = doc["params"][1]
+    assert (f["low"]["effective_tops"], f["high"]["effective_tops"]) == (pytest.approx(5750), pytest.approx(5250))
+
+
+def test_tornado_text_and_workbook(tmp_path):
+    out = tmp_path / "t.xlsx"
+    res = run("tornado", SMALL, "-o", str(out))
+    assert res.exit_code == 0 and res.stdout == ""
+    assert "sites.cn.budget.amount" in res.stderr and f"workbook: {out}" in res.stderr
+    assert out.exists()
+
+
+def test_tornado_base_infeasible_exits_3(tmp_path):
+    out = tmp_path / "t.xlsx"
+    res = run("tornado", SMALL, "--set", "chips.b.min_units=100", "--json", "-o", str(out))
+    assert res.exit_code == 3
+    doc = json.loads(res.stdout)
+    assert doc["schema"] == "chipalloc.tornado/1" and doc["base"]["status"] == "infeasible" and doc["params"] == []
+    assert "infeasible" in res.stderr and not out.exists()
+
+
+def test_tornado_base_unbounded_exits_4():
+    res = run("tornado", UNBOUNDED, "--no-report")
+    assert res.exit_code == 4 and "unbounded" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--pct", "0"], "--pct"),
+        (["--pct", "100"], "--pct"),
+        (["--pct", "abc"], "not a valid float"),
+        (["--param", "chips.a.unit_prise"], "nearest valid paths: chips.a.unit_price"),
+        (["--param", "name"], "moves numbers"),
+        (["--variant", "nope"], "unknown variant 'nope'"),
+    ],
+)
+def test_tornado_bad_input_exits_2(args, message):
+    res = run("tornado", SMALL, "--no-report", *args)
+    assert res.exit_code == 2 and message in res.stderr
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def test_compare_json_shape_and_diffs():
+    doc = jdoc(run("compare", SMALL, SMALL + "@rich", SMALL + "@cheap_b", "--json", "--no-report"))
+    assert doc["schema"] == "chipalloc.compare/1"
+    labels = [s["label"] for s in doc["scenarios"]]
+    assert labels == ["whatif_small", "whatif_small@rich", "whatif_small@cheap_b"]
+    keys = {"label", "file", "variants", "applied", "scenario", "status", "effective_tops", "delivered_tops", "int8_tops",
+            "spend", "units_total", "units", "spend_by_site", "domestic_share", "spend_by_vendor", "binding", "diff"}
+    assert all(set(s) == keys for s in doc["scenarios"])
+    assert doc["scenarios"][0]["diff"] is None
+    rich, cheap = doc["scenarios"][1]["diff"], doc["scenarios"][2]["diff"]
+    assert rich["effective_tops"] == pytest.approx(5500, rel=1e-6) and rich["spend"] == pytest.approx(1000, rel=1e-6)
+    assert rich["binding_removed"] == ["budget[cn]"] and rich["binding_added"] == ["capacity[dom]"]
+    assert cheap["effective_tops"] == pytest.approx(750, rel=1e-6)
+    assert cheap["units"]["cn/b"] == pytest.approx(12.5, rel=1e-6)
+
+
+def test_compare_diffs_equal_two_independent_cli_solves():
+    doc = jdoc(run("compare", BASELINE, BASELINE + "@domestic_70", "--json", "--no-report"))
+    a = jdoc(run("solve", BASELINE, "--json", "--no-report"))
+    b = jdoc(run("solve", BASELINE, "--variant", "domestic_70", "--json", "--no-report"))
+    d = doc["scenarios"][1]["diff"]
+    assert d["effective_tops"] == pytest.approx(b["totals"]["effective_tops"] - a["totals"]["effective_tops"], abs=1e-3)
+    assert d["spend"] == pytest.approx(b["totals"]["spend"] - a["totals"]["spend"], abs=1e-3)
+    ua, ub = units_of_solution(a), units_of_solution(b)
+    assert {k: v for k, v in d["units"].items() if v} == {k: ub.get(k, 0) - ua.get(k, 0) for k in set(ua) | set(ub)
+                                                          if ub.get(k, 0) != ua.get(k, 0)}
+
+
+def test_compare_infeasible_scenario_exits_0():
+    doc = jdoc(run("compare", SMALL, SMALL + "@all_domestic", "--set", "chips.b.min_units=1", "--json", "--no-report"))
+    # every target gets --set: b must be bought (10 CNY) so the base is feasible; all_domestic forbids any b
+    assert [s["status"] for s in doc["scenarios"]] == ["optimal", "infeasible"]
+
+
+def test_compare_text_and_workbook(tmp_path):
+    out = tmp_path / "c.xlsx"
+    res = run("compare", SMALL, SMALL + "@rich", "-o", str(out))
+    assert res.exit_code == 0 and res.stdout == ""
+    assert "Effective TOPS" in res.stderr and "whatif_small@rich" in res.stderr and out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([SMALL + "@nope"], "known variants: all_domestic, cheap_b, rich"),
+        (["no/such.yaml"], "no such file"),
+        ([SMALL, "--set", "chips.q.unit_price=1"], "unknown path 'chips.q.unit_price'"),
+        ([], "Missing argument"),
+    ],
+)
+def test_compare_bad_input_exits_2(args, message):
+    res = run("compare", *args, "--no-report")
+    assert res.exit_code == 2 and message in res.stderr
+
+
+def test_commands_are_registered():
+    res = run("--help")
+    for name in ("sweep", "tornado", "compare"):
+        assert name in res.stdout
