@@ -183,7 +183,7 @@ def read_source(path: str | Path) -> Source:
 
 
 def _kind(v: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "empty"}.get(
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "nothing"}.get(
         type(v), type(v).__name__
     )
 
@@ -589,20 +589,25 @@ def _attribute(problems: list[Problem], overrides: dict[str, tuple[str, int | No
         return problems
     out = []
     for p in problems:
-        hit = None
         paths = [p.path]
         if p.path.endswith(".min_units") and "is above max_units" in p.message:
             paths.append(p.path[: -len("min_units")] + "max_units")
-        for o in sorted(overrides, key=len, reverse=True):
-            if any(q == o or q.startswith(o + ".") or o.startswith(q + ".") for q in paths if q):
-                hit = o
-                break
-        if hit is None:
+        hits: list[str] = []
+        for q in paths:
+            # the override applied last wins, as it does for the value itself
+            found = [o for o in overrides if q and (q == o or q.startswith(o + ".") or o.startswith(q + "."))]
+            if found and found[-1] not in hits:
+                hits.append(found[-1])
+        if not hits:
             out.append(p)
             continue
-        origin, line = overrides[hit]
+        hits.sort(key=list(overrides).index)
+        origins = [overrides[h][0] for h in hits]
+        lines = {overrides[h][1] for h in hits}
+        line = lines.pop() if len(lines) == 1 else None
         hint = f"{p.hint}; " if p.hint else ""
-        out.append(Problem(p.message, path=p.path, line=line, hint=f"{hint}the value came from {origin}"))
+        what = f"the value came from {origins[0]}" if len(origins) == 1 else "the values came from " + " and ".join(origins)
+        out.append(Problem(p.message, path=p.path, line=line, hint=hint + what))
     return out
 
 
@@ -626,6 +631,9 @@ def validate_data(
         sc = Scenario.model_validate(data)
     except ValidationError as e:
         probs = problems_from_validation(e, src)
+        # true/false in a number field is the real cause of any complaint about that value
+        said = {_loc_path(loc): m for loc, m in bools}
+        probs = [Problem(said[p.path], path=p.path, line=p.line) if p.path in said else p for p in probs]
         taken = {p.path for p in probs}
         probs += [Problem(m, path=_loc_path(loc), line=src.line_of(loc) if src else None)
                   for loc, m in bools if _loc_path(loc) not in taken]
