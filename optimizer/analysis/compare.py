@@ -69,12 +69,15 @@ def load_targets(
     """Load every target (all validated before any solve). Raises InputError."""
     if not args:
         raise InputError("give at least one scenario FILE or FILE@VARIANT to compare")
+    parsed = [parse_target(a) for a in args]
+    one_file = len({str(Path(f).resolve()) for f, _ in parsed}) == 1
     out: list[Target] = []
     seen: dict[str, int] = {}
-    for arg in args:
-        file, vs = parse_target(arg)
+    for file, vs in parsed:
         loaded = io.load(file, variants=list(variants) + vs, sets=sets)
-        label = Path(file).stem + ("@" + "+".join(vs) if vs else "")
+        # labels: "stem" or "stem@variant"; when every target is the same file, just "@variant" for variants
+        tag = "@" + "+".join(vs) if vs else ""
+        label = tag if (one_file and tag) else Path(file).stem + tag
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label} #{seen[label]}"

@@ -57,10 +57,17 @@ def test_unknown_variant_lists_the_known_ones(name):
     assert "all_domestic, cheap_b, rich" in str(e.value)
 
 
-def test_labels_are_unique():
+def test_labels_are_unique_and_short_for_one_file():
     ts = load_targets([SMALL, SMALL, SMALL + "@rich+cheap_b"])
-    assert [t.label for t in ts] == ["whatif_small", "whatif_small #2", "whatif_small@rich+cheap_b"]
+    assert [t.label for t in ts] == ["whatif_small", "whatif_small #2", "@rich+cheap_b"]
     assert [a["variant"] for a in ts[2].loaded.applied] == ["rich", "cheap_b"]
+
+
+def test_labels_name_the_file_when_files_differ(tmp_path):
+    other = tmp_path / "other.yaml"
+    shutil.copy(SMALL, other)
+    ts = load_targets([SMALL + "@rich", str(other) + "@rich"])
+    assert [t.label for t in ts] == ["whatif_small@rich", "other@rich"]
 
 
 def test_global_variant_then_target_variants_then_sets():

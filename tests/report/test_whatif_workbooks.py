@@ -95,8 +95,8 @@ def test_compare_workbook(tmp_path):
     wb = openpyxl.load_workbook(write_compare_workbook(res, tmp_path / "c.xlsx"))
     assert wb.sheetnames == ["Compare", "Inputs", "Inputs 2", "Inputs 3", "About"]
     ws = wb["Compare"]
-    assert header(ws) == ["Section", "Figure", "Unit", "whatif_small", "whatif_small@rich", "whatif_small@cheap_b",
-                          "whatif_small@rich - whatif_small", "whatif_small@cheap_b - whatif_small"]
+    assert header(ws) == ["Section", "Figure", "Unit", "whatif_small", "@rich", "@cheap_b",
+                          "@rich - whatif_small", "@cheap_b - whatif_small"]
     rows = {ws.cell(r, 2).value: r for r in range(2, ws.max_row + 1) if ws.cell(r, 2).value}
     r = rows["Effective TOPS"]
     assert [ws.cell(r, c).value for c in (4, 5, 6)] == pytest.approx([5500, 11000, 6250], rel=1e-6)
