@@ -164,16 +164,13 @@ def tornado(
     if st != "optimal":
         raise SolveError(f"the {solver} solver failed on the base scenario: {base_plan.result.message or st}")
     base = outcome(base_plan)
-    total = sum((e.low_sc is not None) + (e.high_sc is not None) for e in ends)
+    total = 2 * len(ends)  # an end that equals the base (clipped) reuses the base solve but still counts
     done = 0
     rows: list[TornadoRow] = []
     for e in ends:
         got: list[Outcome] = []
         for sc in (e.low_sc, e.high_sc):
-            if sc is None:
-                got.append(base)
-                continue
-            got.append(outcome(resolver.plan(sc)))
+            got.append(base if sc is None else outcome(resolver.plan(sc)))
             done += 1
             if on_point is not None:
                 on_point(done, total)
