@@ -53,19 +53,6 @@ class Bounds:
     upper_inclusive: bool = True
     integer: bool = False  # whole numbers only (e.g. lot_size)
 
-    def clip(self, x: float) -> float:
-        """Clip into the range; a strict lower bound of 0 is left to the caller."""
-        if self.upper is not None and x > self.upper:
-            return self.upper
-        if self.lower is not None and x < self.lower and self.lower_inclusive:
-            return self.lower
-        return x
-
-    def describe(self) -> str:
-        lo = "" if self.lower is None else f"{'>=' if self.lower_inclusive else '>'} {self.lower:g}"
-        hi = "" if self.upper is None else f"{'<=' if self.upper_inclusive else '<'} {self.upper:g}"
-        return " and ".join(x for x in (lo, hi) if x) or "any number"
-
 
 # --------------------------------------------------------------------------- parsing
 
@@ -109,7 +96,7 @@ def _number(token: str, what: str, role: str) -> float | int:
     return v
 
 
-def _tidy(x: float) -> float:
+def tidy(x: float) -> float:
     """Drop binary noise such as 0.6000000000000001 (12 significant digits)."""
     return float(f"{x:.12g}") if x != 0 else 0.0
 
@@ -118,7 +105,7 @@ def _spaced(start: float, stop: float, count: int) -> list[float]:
     if count == 1:
         return [start]
     step = (stop - start) / (count - 1)
-    return [_tidy(start + i * step) for i in range(count - 1)] + [_tidy(stop)]
+    return [tidy(start + i * step) for i in range(count - 1)] + [tidy(stop)]
 
 
 def _relative(base: Any, path: str, what: str, pcts: list[float]) -> list[float]:
@@ -128,7 +115,7 @@ def _relative(base: Any, path: str, what: str, pcts: list[float]) -> list[float]
             f"{what}: a relative SPEC needs a number at {path}, but the scenario has {got} there; "
             "give absolute values instead (START:STOP:COUNT or a,b,c)"
         )
-    return [_tidy(base * (1.0 + p)) for p in pcts]
+    return [tidy(base * (1.0 + p)) for p in pcts]
 
 
 def parse_spec(spec: str, base: Any = None, path: str = "PATH") -> list[Any]:

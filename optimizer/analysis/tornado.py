@@ -21,7 +21,7 @@ from .. import io
 from ..errors import InfeasibleError, InputError, SolveError, UnboundedError
 from ..schema import Scenario
 from .engine import Resolver
-from .specs import _tidy, apply, base_data, bounds, value_at
+from .specs import tidy, apply, base_data, bounds, value_at
 from .sweep import Outcome, outcome
 
 
@@ -112,7 +112,7 @@ def _ends(s: Scenario, data: dict, path: str, pct: float, file: str | None) -> _
         raise InputError(f"--param {path}: a tornado moves numbers, but the scenario has {got} there")
     b = bounds(path)
     f = pct / 100.0
-    low, high = _tidy(base * (1 - f)), _tidy(base * (1 + f))
+    low, high = tidy(base * (1 - f)), tidy(base * (1 + f))
     notes: list[str] = []
     if b is not None:
         if b.upper is not None and high > b.upper:
