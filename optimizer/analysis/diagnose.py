@@ -189,7 +189,8 @@ def rule_text(s: Scenario, lm: model_mod.LinearModel, row: model_mod.Row) -> str
     if k == "vendor_share":
         return f"{row.name} <= {_pct(s.vendors[who].max_share or 1.0)} of total spend"
     if k == "chip_min":
-        text = f"{row.name} >= {_num(s.chips[who].min_units)} units"
+        n = s.chips[who].min_units
+        text = f"{row.name} >= {_num(n)} unit{'' if n == 1 else 's'}"
         if not any(v.chip == who for v in lm.vars):
             denied = sorted({d.site for d in lm.decisions if d.chip == who and d.decision == "deny"})
             text += f" ({who} cannot be bought at any site: export controls deny it at {', '.join(denied)})"
@@ -350,7 +351,12 @@ def _bisect(ok: Callable[[float], bool], bad: float, good: float, whole: bool) -
 
 
 def _threshold(oracle: _Oracle, path: str, direction: str, whole: bool, current: float, integer: bool) -> float | None:
-    """The feasible value of ``path`` closest to ``current``, or None if none exists."""
+    """The feasible value of ``path`` closest to ``current`` (to BISECT_REL), or None if none exists.
+
+    Whole-number parameters get the exact first whole number that works; the
+    others get the shortest decimal within the bracket that works, else the
+    bracket's feasible end rounded outward to ROUND_REL.
+    """
 
     def ok(v: float) -> bool:
         return oracle.value_feasible(path, v, integer)
@@ -359,21 +365,50 @@ def _threshold(oracle: _Oracle, path: str, direction: str, whole: bool, current:
         # the rows behind lower-type numbers vanish at 0 (no floor, no minimum)
         if not ok(0.0):
             return None
-        if ok(current):  # pragma: no cover - only called for infeasible scenarios
-            return current
-        return _bisect(ok, current, 0.0, whole)
-    if path.startswith("vendors.") and path.endswith(".max_share"):
+        bad, good = current, 0.0
+    elif path.startswith("vendors.") and path.endswith(".max_share"):
         if not ok(1.0):  # a cap of 100% is no cap
             return None
-        return _bisect(ok, current, 1.0, whole)
-    # raise-type: double until feasible
-    lo = current
-    hi = max(current * 2.0, 1.0)
-    for _ in range(MAX_DOUBLINGS):
-        if ok(hi):
-            return _bisect(ok, lo, hi, whole)
-        lo, hi = hi, hi * 2.0
-    return None
+        bad, good = current, 1.0
+    else:  # raise-type: double until feasible
+        bad, good = current, max(current * 2.0, 1.0)
+        for _ in range(MAX_DOUBLINGS):
+            if ok(good):
+                break
+            bad, good = good, good * 2.0
+        else:
+            return None
+    if ok(bad):  # pragma: no cover - only called for infeasible scenarios
+        return bad
+    good = _bisect(ok, bad, good, whole)
+    if whole:
+        return good
+    return _short(ok, good, direction)
+
+
+def _short(ok: Callable[[float], bool], good: float, direction: str) -> float:
+    """The shortest decimal at least as close to the threshold as ``good`` that still works.
+
+    Values closer to the threshold than ``good`` may or may not work, so each
+    candidate is re-solved; without one, ``good`` is rounded away from the
+    threshold to ROUND_REL (which always works, as feasibility is monotone).
+    """
+    if good == 0:
+        return 0.0
+    top = math.floor(math.log10(abs(good)))
+    floor_exp = math.floor(math.log10(abs(good) * ROUND_REL))
+    toward = ROUND_FLOOR if direction == _RAISE else ROUND_CEILING  # toward the threshold
+    tried: set[float] = set()
+    for exp in range(top, floor_exp, -1):
+        step = Decimal(1).scaleb(exp)
+        c = float((Decimal(repr(good)) / step).to_integral_value(rounding=toward) * step)
+        if c in tried or c == good:
+            continue
+        tried.add(c)
+        if (direction == _RAISE and c < good) or (direction == _LOWER and c > good):
+            if abs(c - good) <= BISECT_REL * 10 * max(abs(good), 1e-12) and ok(c):
+                return c
+    return safe_round(good, direction, whole=False)
 
 
 def _fix_text(path: str, direction: str, current: float, needed: float, row: model_mod.Row, s: Scenario) -> str:
@@ -411,12 +446,12 @@ def fix_for(s: Scenario, row: model_mod.Row, oracle: _Oracle, solver: str) -> Fi
     t = _threshold(oracle, path, direction, whole, current, integer=False)
     if t is None:
         return None
-    needed = _clamp(path, safe_round(t, direction, whole))
+    needed = _clamp(path, t)
     if s.integer_units and not oracle.value_feasible(path, needed, integer=True):
         t = _threshold(oracle, path, direction, whole, needed, integer=True)
         if t is None:
             return None
-        needed = _clamp(path, safe_round(t, direction, whole))
+        needed = _clamp(path, t)
     # final proof: the full solve with the value pasted in; step further out if rounding was not enough
     for _ in range(5):
         if _verified(s, path, needed, solver, oracle):
