@@ -15,9 +15,9 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
-from ..analysis.diagnose import Diagnosis, format_value
+from ..analysis.diagnose import Diagnosis
 from .files import write_atomic
-from .xlsx import FMT_GENERAL, TITLE_FONT, about_sheet, fit_columns, header, put
+from .xlsx import FMT_GENERAL, TITLE_FONT, fit_columns, header, put
 
 SHEET = "Diagnosis"
 
@@ -71,81 +71,28 @@ def add_diagnosis_sheet(wb: Workbook, diagnosis: Diagnosis, title: str = SHEET) 
     return ws
 
 
-def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    if isinstance(obj, dict):
-        for k in obj:
-            out += _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k))
-    elif isinstance(obj, list):
-        if not obj:
-            out.append((prefix, "[]"))
-        for i, v in enumerate(obj):
-            out += _flatten(v, f"{prefix}.{i}")
-    elif obj is not None:
-        out.append((prefix, obj))
-    return out
-
-
-def add_plain_inputs_sheet(wb: Workbook, scenario: Any) -> Any:
-    """Inputs as one row per scenario path and value (the fallback when no richer sheet exists)."""
-    ws = wb.create_sheet("Inputs")
-    data = scenario.model_dump(mode="json", exclude={"variants"})
-    header(ws, 1, ["Scenario path", "Value"])
-    r = 1
-    for path, value in _flatten(data):
-        r += 1
-        put(ws, r, 1, path)
-        put(ws, r, 2, value if isinstance(value, (int, float, bool)) else str(value))
-    ws.auto_filter.ref = f"A1:B{max(r, 2)}"
-    fit_columns(ws, max_width=80)
-    return ws
-
-
 def write_diagnosis_workbook(plan: Any, diagnosis: Diagnosis, path: str | Path, force: bool = False) -> Path:
     """Diagnosis, Inputs and About for an infeasible scenario, written atomically."""
+    from .workbook import add_about_sheet, add_inputs_sheet
+
     loaded = getattr(plan, "loaded", None)
-    info: dict[str, Any] = {
-        "Status": "infeasible",
-        "Solver": plan.result.solver,
-        "Solver version": plan.result.solver_version,
-        "Scenario": plan.scenario.name,
-    }
-    if loaded is not None:
-        info["Scenario file"] = loaded.path
-        info["Scenario SHA-256"] = loaded.source.sha256
-        if loaded.applied:
-            info["Applied"] = "; ".join(
-                f"variant {a['variant']}" if "variant" in a else f"--set {a['set']}={_plain(a['value'])}"
-                for a in loaded.applied
-            )
+    applied = loaded.applied if loaded is not None else ()
 
     def write(tmp: str) -> None:
         wb = Workbook()
         wb.remove(wb.active)
         add_diagnosis_sheet(wb, diagnosis)
-        _inputs(wb, plan)
-        about_sheet(wb, info)
+        add_inputs_sheet(wb, plan.scenario, applied)
+        add_about_sheet(
+            wb,
+            scenario_path=loaded.path if loaded is not None else None,
+            scenario_sha256=loaded.source.sha256 if loaded is not None else None,
+            solver=plan.result.solver,
+            solver_version=plan.result.solver_version,
+            applied=applied,
+            extra={"Status": "infeasible", "Conflict": ", ".join(diagnosis.conflict)},
+        )
         wb.active = 0
         wb.save(tmp)
 
     return write_atomic(path, write, force)
-
-
-def _plain(v: Any) -> str:
-    return format_value(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
-
-
-def _inputs(wb: Workbook, plan: Any) -> None:
-    """The solve workbook's Inputs sheet when it exists, else the plain one."""
-    try:
-        from .workbook import add_inputs_sheet  # provided by the solve workbook
-    except ImportError:
-        add_plain_inputs_sheet(wb, plan.scenario)
-        return
-    try:
-        add_inputs_sheet(wb, plan)
-    except Exception:  # noqa: BLE001 - a richer sheet that cannot take an infeasible plan
-        if "Inputs" in wb.sheetnames:
-            wb.remove(wb["Inputs"])
-        add_plain_inputs_sheet(wb, plan.scenario)
-
