@@ -313,6 +313,10 @@ def test_highs_and_cbc_agree_on_shipped_scenarios(path, variant):
         assert hu[key] == pytest.approx(cu[key], rel=1e-9, abs=1e-6), key
     assert h.totals["effective_tops"] == pytest.approx(c.totals["effective_tops"], rel=1e-9)
     assert h.totals["spend"] == pytest.approx(c.totals["spend"], rel=1e-9)
+    # one sign convention: the (relaxation) shadow prices agree too
+    for a, b in zip(h.constraints, c.constraints):
+        assert a.name == b.name
+        assert a.shadow_price == pytest.approx(b.shadow_price, rel=1e-6, abs=1e-9), a.name
 
 
 def test_shipped_scenarios_exist():
