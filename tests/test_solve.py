@@ -258,6 +258,18 @@ def test_infeasible_with_an_unbounded_direction_is_infeasible(solver, integer):
     assert solve(model.build(scenario_of(data)), solver).status is Status.INFEASIBLE
 
 
+@pytest.mark.parametrize("integer", [True, False], ids=["milp", "lp"])
+def test_feasibility_check_tells_unbounded_from_infeasible(solver, integer):
+    # what solve() runs when HiGHS answers "unbounded or infeasible"
+    from optimizer.solve import _feasibility
+
+    variants = () if integer else ("continuous",)
+    unb = model.build(load_fixture("core_unbounded.yaml", variants).scenario)
+    inf = model.build(load_fixture("core_infeasible.yaml", variants).scenario)
+    assert _feasibility(unb, solver, integer) is Status.UNBOUNDED
+    assert _feasibility(inf, solver, integer) is Status.INFEASIBLE
+
+
 def test_everything_denied_buys_nothing(solver):
     data = {
         "schema_version": 1, "name": "none", "flexibility": {"g": 1.0}, "vendors": {"us": {"origin": "US"}},
