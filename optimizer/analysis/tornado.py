@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from .. import io
 from ..errors import InfeasibleError, InputError, SolveError, UnboundedError
 from ..schema import Scenario
 from .engine import Resolver
-from .specs import tidy, apply, base_data, bounds, value_at
+from .specs import apply, base_data, bounds, tidy, value_at
 from .sweep import Outcome, outcome
 
 
