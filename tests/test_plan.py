@@ -166,3 +166,16 @@ def test_a_plan_the_verifier_rejects_is_never_returned(monkeypatch):
     with pytest.raises(VerificationError, match=r"budget\[cn\]"):
         make_plan(load_fixture("core_two_chips.yaml"))
 
+
+
+def test_integer_share_floor_is_binding_when_no_foreign_lot_fits():
+    """At a 90% floor the baseline keeps CNY ~33k of share slack, less than the 0.9 x 110,000
+    that one more H20 would consume, so the floor binds (one-lot rule for whole units)."""
+    from optimizer import io
+    from optimizer.plan import make_plan
+
+    p = make_plan(io.load("scenarios/bytedance-2025.yaml", sets=["sites.cn.domestic_min_share=0.9"]))
+    row = next(c for c in p.constraints if c.name == "domestic_share[cn]")
+    assert 0 < row.slack < 0.9 * 110_000
+    assert row.binding
+    assert row.shadow_price < 0
