@@ -52,12 +52,33 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, d
         _not_optimal(plan, target, force, as_json)
         return
     path = None
+    sens, breakeven = _analysis(plan)
     if target is not None:
-        path = str(write_plan_workbook(plan, target, force=force))
+        path = str(write_plan_workbook(plan, target, force=force, extra_sheets=_analysis_sheets(sens, breakeven)))
     if as_json:
-        click.echo(json_out.dumps(json_out.plan_dict(plan, report=path)))
+        doc = json_out.plan_dict(plan, report=path)
+        doc["sensitivity"] = sens.to_dict()
+        doc["break_even"] = [b.to_dict() for b in breakeven]
+        click.echo(json_out.dumps(doc))
     else:
         note(terminal.summary(plan, report=path))
+        if breakeven:
+            note("\nBreak-even prices (only that site's price moves; within 0.1%):\n" + "\n".join(f"  {b.sentence}" for b in breakeven))
+
+
+def _analysis(plan):
+    """Sensitivity report (HiGHS ranging) and break-even prices of an optimal plan."""
+    from ..analysis.breakeven import break_even
+    from ..analysis.sensitivity import sensitivity
+
+    return sensitivity(plan), break_even(plan)
+
+
+def _analysis_sheets(sens, breakeven) -> list:
+    """The Sensitivity and Break-even sheets, for write_plan_workbook(extra_sheets=...)."""
+    from ..report.whatif_sheets import add_breakeven_sheet, add_sensitivity_sheet
+
+    return [lambda wb: add_sensitivity_sheet(wb, sens), lambda wb: add_breakeven_sheet(wb, breakeven)]
 
 
 def _not_optimal(plan, target, force, as_json) -> None:
