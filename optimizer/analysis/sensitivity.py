@@ -4,7 +4,11 @@ Whatever solver produced the plan, the report comes from one LP solve of the
 continuous model (units >= 0, same rows) with HiGHS, followed by
 ``Highs.getRanging()``. With ``integer_units`` that LP is the relaxation of
 the integer plan, and the report says so (``basis="relaxation"``); its final
-values are the relaxation's, not the plan's whole lots.
+values are the relaxation's, not the plan's whole lots. For a continuous plan
+the report is taken at the plan's own optimal vertex: when several plans give
+the same effective TOPS, simplex may stop at another one than the cheapest
+the tie-break picked, so HiGHS's crossover re-bases the LP at the plan's units
+before ranging (``basis="lp"``).
 
 Conventions (the same as :mod:`optimizer.solve`):
 
@@ -151,7 +155,10 @@ def sensitivity(plan: Plan | LinearModel) -> Sensitivity:
             inc, dec = (INF, slack) if r.sense == "<=" else (slack, INF)
             cons.append(ConstraintRange(r.name, r.kind, r.sense, 0.0, 0.0, r.rhs, inc, dec))
         return Sensitivity(basis, [], cons, 0.0, "nothing may be bought at any site")
-    got = _ranging(lm)
+    target = None
+    if isinstance(plan, Plan) and plan.result.ok and not lm.integer:
+        target = np.asarray(plan.result.units, dtype=float)  # report at the plan's own vertex
+    got = _ranging(lm, target)
     if got is None:
         nan = float("nan")
         return Sensitivity(
@@ -190,19 +197,17 @@ def sensitivity(plan: Plan | LinearModel) -> Sensitivity:
     note = (
         "continuous relaxation of the integer plan (integer_units: true): final values are the relaxation's; "
         "the plan's whole lots are on the Allocation sheet"
-        if lm.integer else "linear programme: the plan's own basis"
+        if lm.integer else "linear programme: ranging at the plan's own optimal vertex"
     )
     return Sensitivity(basis, variables, constraints, obj, note)
 
 
-def _ranging(lm: LinearModel):
-    """Solve max c.x over the continuous rows with HiGHS (rows scaled to a largest |coefficient| of 1)."""
+def _build(lm: LinearModel, rs: np.ndarray):
+    """max c.x over the continuous rows (divided by ``rs``) in a fresh, silent HiGHS."""
     import highspy
 
     n, m = len(lm.vars), len(lm.rows)
     inf = highspy.kHighsInf
-    rs = np.abs(lm.A).max(axis=1) if m else np.ones(0)
-    rs = np.where(rs > 0, rs, 1.0)
     A = lm.A / rs[:, None] if m else np.zeros((0, n))
     lo = np.array([r.rhs / rs[i] if r.sense == ">=" else -inf for i, r in enumerate(lm.rows)], dtype=float)
     up = np.array([r.rhs / rs[i] if r.sense == "<=" else inf for i, r in enumerate(lm.rows)], dtype=float)
@@ -221,10 +226,62 @@ def _ranging(lm: LinearModel):
         h.addRows(m, lo, up, len(idx), np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32),
                   np.array(vals, dtype=float))
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    return h
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(np.abs(a - b) <= 1e-7 * np.maximum(1.0, np.abs(b))))
+
+
+def _move_to(h, target: np.ndarray) -> bool:
+    """Re-base ``h`` (solved, optimal) at the optimal point ``target`` by crossover.
+
+    An LP with several optimal plans: the tie-break picked ``target`` (the
+    cheapest), simplex may have stopped at another vertex. Crossover from
+    ``target`` with the optimal duals gives a basis there; one more run from
+    that basis (no iterations) restores what getRanging needs.
+    """
+    import highspy
+
+    obj = h.getInfo().objective_function_value
+    sol = h.getSolution()
+    start = highspy.HighsSolution()
+    start.col_value = [float(x) for x in target]
+    start.value_valid = True
+    start.col_dual = list(sol.col_dual)
+    start.row_dual = list(sol.row_dual)
+    start.dual_valid = True
+    with silenced():
+        if h.crossover(start) != highspy.HighsStatus.kOk:
+            return False
+        h.setBasis(h.getBasis())
+        h.run()
+    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    return ok and _close(x, target) and abs(h.getInfo().objective_function_value - obj) <= 1e-9 * max(1.0, abs(obj))
+
+
+def _ranging(lm: LinearModel, target: np.ndarray | None = None):
+    """Solve max c.x over the continuous rows with HiGHS (rows scaled to a largest |coefficient| of 1).
+
+    ``target``: the plan's units when the plan is this LP's optimum; the
+    ranging is then taken at that point (see :func:`_move_to`).
+    """
+    import highspy
+
+    m = len(lm.rows)
+    rs = np.abs(lm.A).max(axis=1) if m else np.ones(0)
+    rs = np.where(rs > 0, rs, 1.0)
+    h = _build(lm, rs)
     with silenced():
         h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
+    if target is not None and not _close(np.asarray(h.getSolution().col_value, dtype=float), target):
+        if not _move_to(h, target):  # keep HiGHS's own optimal vertex
+            h = _build(lm, rs)
+            with silenced():
+                h.run()
     with silenced():
         status, rng = h.getRanging()
     if status != highspy.HighsStatus.kOk or not rng.valid:

@@ -223,3 +223,22 @@ def test_no_variables_at_all():
     assert sens.variables == []
     budget = sens.constraint("budget[cn]")
     assert (budget.final_value, budget.shadow_price, budget.allowable_increase, budget.allowable_decrease) == (0.0, 0.0, INF, 10.0)
+
+
+def test_alternative_optima_report_the_plans_vertex():
+    """Hand case: 10 x cheap (the tie-break's plan), not whichever vertex simplex found first.
+
+    At that vertex cheap is basic: its coefficient may rise without limit but not fall at all
+    (dear would do as well); dear is non-basic with reduced cost 0 (an alternative optimum):
+    its coefficient may not rise at all. Capacity binds at 100 TOPS per unit; it may rise to
+    1,000 units (CNY 10,000 / CNY 10) -> increase 990, decrease 10. Budget: CNY 100 used.
+    """
+    plan = make_plan(io.load(FIXTURES / "analysis_tie.yaml"))
+    assert plan.units() == {("cn", "cheap"): 10.0, ("cn", "dear"): 0.0}
+    sens = sensitivity(plan)
+    cheap, dear = sens.variable("units[cn,cheap]"), sens.variable("units[cn,dear]")
+    assert (cheap.final_value, cheap.reduced_cost, cheap.allowable_increase, cheap.allowable_decrease) == (10.0, 0.0, INF, 0.0)
+    assert (dear.final_value, dear.reduced_cost, dear.allowable_increase, dear.allowable_decrease) == (0.0, 0.0, 0.0, INF)
+    cap, budget = sens.constraint("capacity[v]"), sens.constraint("budget[cn]")
+    assert (cap.final_value, cap.shadow_price, cap.allowable_increase, cap.allowable_decrease) == (10.0, 100.0, 990.0, 10.0)
+    assert (budget.final_value, budget.shadow_price, budget.allowable_increase, budget.allowable_decrease) == (100.0, 0.0, INF, 9900.0)
