@@ -32,6 +32,7 @@ reported price.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 from ..plan import Plan
@@ -39,6 +40,7 @@ from ..schema import Scenario
 from .engine import Resolver
 
 REL_TOL = 1e-3  # bracket width at which bisection stops (relative)
+TIME_BUDGET = 20.0  # seconds for the whole search; rows not done by then say so
 MAX_FACTOR = 1024.0  # search at most this far below / above today's price
 UNITS_TOL = 1e-9  # "bought" means more units than this
 
@@ -78,6 +80,10 @@ def money(currency: str, x: float) -> str:
     return f"{currency} {x:,.4g}"
 
 
+class OutOfTime(Exception):
+    """The break-even search ran past its time budget."""
+
+
 class _Probe:
     def __init__(self, s: Scenario, site: str, chip: str, resolver: Resolver):
         self.s, self.site, self.chip, self.resolver = s, site, chip, resolver
@@ -85,8 +91,13 @@ class _Probe:
 
     def __call__(self, price: float) -> str:
         """'in', 'out', or the status of a plan that is not optimal."""
+        deadline = self.resolver.deadline
+        if deadline is not None and time.monotonic() >= deadline:
+            raise OutOfTime
         self.count += 1
         plan = self.resolver.plan(with_site_price(self.s, self.site, self.chip, price), duals=False)
+        if plan.result.message == "time limit":
+            raise OutOfTime
         if not plan.result.ok:
             return plan.status
         return "in" if plan.units().get((self.site, self.chip), 0.0) > UNITS_TOL else "out"
@@ -225,7 +236,7 @@ def break_even_row(
 
 def break_even(
     plan: Plan, resolver: Resolver | None = None, rel_tol: float = REL_TOL, max_factor: float = MAX_FACTOR,
-    guided: bool = True,
+    guided: bool = True, time_budget: float | None = TIME_BUDGET,
 ) -> list[BreakEven]:
     """One row per (site, chip) variable of an optimal plan, sorted by site then chip.
 
@@ -234,26 +245,50 @@ def break_even(
     With ``integer_units`` and ``guided``, each row is first searched on the
     continuous relaxation (cheap LPs) and the whole-lot search starts from
     that price; every reported price is still bracketed by whole-lot solves.
+    ``time_budget`` (seconds, None for none) bounds the whole search: rows not
+    finished in time get no price and a sentence that says so.
     """
     if not plan.result.ok:
         return []
     resolver = resolver or Resolver("highs")
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    saved = resolver.deadline
+    resolver.deadline = deadline
     s = plan.scenario
     units = plan.units()
     lp_resolver = lp_plan = None
-    if guided and s.integer_units:
-        relaxed = s.model_copy(update={"integer_units": False})
-        lp_resolver = Resolver("highs")
-        lp_plan = lp_resolver.plan(relaxed, duals=False)
-        if not lp_plan.result.ok:
-            lp_resolver = None
-    rows = []
-    for v in plan.lm.vars:
-        now = units.get((v.site, v.chip), 0.0)
-        guess: float | None | str = "none"
-        if lp_resolver is not None:
-            hint = break_even_row(lp_plan.scenario, v.site, v.chip, now, lp_resolver, rel_tol, max_factor)
-            guess = hint.break_even_price
-        rows.append(break_even_row(s, v.site, v.chip, now, resolver, rel_tol, max_factor, guess))
+    try:
+        if guided and s.integer_units:
+            relaxed = s.model_copy(update={"integer_units": False})
+            lp_resolver = Resolver("highs", deadline=deadline)
+            lp_plan = lp_resolver.plan(relaxed, duals=False)
+            if not lp_plan.result.ok:
+                lp_resolver = None
+        rows = []
+        for v in plan.lm.vars:
+            now = units.get((v.site, v.chip), 0.0)
+            try:
+                guess: float | None | str = "none"
+                if lp_resolver is not None:
+                    hint = break_even_row(lp_plan.scenario, v.site, v.chip, now, lp_resolver, rel_tol, max_factor)
+                    guess = hint.break_even_price
+                rows.append(break_even_row(s, v.site, v.chip, now, resolver, rel_tol, max_factor, guess))
+            except OutOfTime:
+                rows.append(_timed_out_row(s, v.site, v.chip, now, time_budget))
+    finally:
+        resolver.deadline = saved
     rows.sort(key=lambda r: (r.site, r.chip))
     return rows
+
+
+def _timed_out_row(s: Scenario, site: str, chip: str, units_now: float, budget: float | None) -> BreakEven:
+    c = s.chips[chip]
+    cur = c.price_currency or s.currency
+    name = c.model or chip
+    price = s.price(site, chip)
+    direction = "exits_above" if units_now > UNITS_TOL else "enters_below"
+    sentence = (
+        f"{name} at {site}: break-even price not determined (the search stopped after its {budget:g} s budget); "
+        f"today {money(cur, price)}"
+    )
+    return BreakEven(site, chip, name, cur, price, units_now, None, direction, sentence)

@@ -41,7 +41,10 @@ tested against it, plan for plan):
    as documented in :mod:`optimizer.solve`, unscaled to the model's rows.
 
 Status is a value: infeasible / unbounded plans come back as a Plan whose
-``result.status`` says so (never an exception for status).
+``result.status`` says so (never an exception for status). An optional
+``deadline`` (``time.monotonic()``) bounds every HiGHS run; a solve cut short
+comes back with status ``error`` and message ``time limit`` (used by the
+break-even search so ``solve`` never hangs on a pathological re-solve).
 
 ``solver="cbc"`` has no persistent model: it falls back to
 :func:`optimizer.plan.make_plan` (build + PuLP each time).
@@ -50,6 +53,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+
+import time
 
 import numpy as np
 
@@ -167,9 +172,21 @@ class _Persistent:
         return self._push(*self._phase1_state(), A=self.A)
 
     # ------------------------------------------------------------ solves
+    deadline: float | None = None  # time.monotonic() by which every run must stop (set by the Resolver)
+    _limited = False
+
     def _run(self) -> None:
+        if self.deadline is not None:
+            self.h.setOptionValue("time_limit", max(1e-3, self.deadline - time.monotonic()))
+            self._limited = True
+        elif self._limited:
+            self.h.setOptionValue("time_limit", self.inf)
+            self._limited = False
         with silenced():
             self.h.run()
+
+    def timed_out(self) -> bool:
+        return self.h.getModelStatus() == self.hs.HighsModelStatus.kTimeLimit
 
     def _status(self) -> Status:
         st = self.h.getModelStatus()
@@ -263,8 +280,11 @@ class Resolver:
     ``benchmarks/bench_whatif.py``).
     """
 
-    def __init__(self, solver: str = "highs"):
+    def __init__(self, solver: str = "highs", deadline: float | None = None):
         self.solver = solver
+        # optional time.monotonic() deadline: a solve still running then stops and its plan has
+        # status "error" (message "time limit"); None (the default) never stops a solve
+        self.deadline = deadline
         # structure key -> [model solved for the plan (integer when integer_units),
         #                   continuous relaxation for the duals when integer_units, or None]
         self._models_by_key: OrderedDict[tuple, list] = OrderedDict()
@@ -316,6 +336,9 @@ class Resolver:
                 held[1].update(lm)
         if need_lp and lm.integer and held[1] is None:
             held[1] = _Persistent(lm, integer=False)
+        for m in held:
+            if m is not None:
+                m.deadline = self.deadline
         return held[0], (held[0] if not lm.integer else held[1])
 
     def _solve(self, lm: model_mod.LinearModel, duals: bool) -> SolveResult:
@@ -327,7 +350,8 @@ class Resolver:
         basis = "relaxation" if integer else "lp"
         st, lots = mip.maximise()
         if st is not Status.OPTIMAL:
-            return SolveResult(st, "highs", np.zeros(n), float("nan"), solver_version=self._version)
+            msg = "time limit" if mip.timed_out() else ""
+            return SolveResult(st, "highs", np.zeros(n), float("nan"), solver_version=self._version, message=msg)
         opt = float(np.dot(lm.c * lm.scale, lots))
         face = None if integer else mip.raw_duals()
         pis = djs = None
@@ -345,6 +369,9 @@ class Resolver:
             st2, lots2 = mip.tie_break(opt, face)
             if st2 is Status.OPTIMAL:
                 lots = lots2
+            elif mip.timed_out():  # not the cheapest plan yet: no answer rather than another one
+                return SolveResult(Status.ERROR, "highs", np.zeros(n), float("nan"), solver_version=self._version,
+                                   message="time limit")
         if integer:
             lots = np.round(lots)
         units = lots * lm.scale

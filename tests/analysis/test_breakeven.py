@@ -184,3 +184,15 @@ def test_not_optimal_plan_gives_no_rows():
 @pytest.mark.parametrize("x, text", [(38200.0, "CNY 38,200"), (131_000.4, "CNY 131,000"), (0.16, "CNY 0.16"), (12.5, "CNY 12.5")])
 def test_money(x, text):
     assert money("CNY", x) == text
+
+
+def test_time_budget_leaves_rows_without_a_price_and_says_so():
+    plan = make_plan(io.load(HAND))
+    r = Resolver()
+    rows = break_even(plan, resolver=r, time_budget=0.0)
+    assert [row.chip for row in rows] == ["w", "x", "y", "z"]
+    for row in rows:
+        assert row.break_even_price is None
+        assert "not determined (the search stopped after its 0 s budget)" in row.sentence
+    assert r.deadline is None  # the caller's Resolver is left as it was
+    assert break_even(plan, resolver=r)[1].break_even_price == pytest.approx(1.25, rel=REL_TOL)

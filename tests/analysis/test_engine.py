@@ -175,3 +175,15 @@ def test_scenario_and_loaded_both_accepted():
     b = r.plan(loaded.scenario)
     assert a.loaded is loaded and b.loaded is None
     np.testing.assert_array_equal(a.result.units, b.result.units)
+
+
+def test_deadline_stops_a_solve_as_a_status_and_is_lifted_after():
+    import time
+
+    loaded = _load(BASELINE, (), ())
+    r = Resolver("highs", deadline=time.monotonic() - 1.0)
+    late = r.plan(loaded)
+    assert (late.status, late.result.message) == ("error", "time limit")
+    r.deadline = None
+    again = r.plan(loaded)  # the same HiGHS model, no limit any more
+    np.testing.assert_array_equal(again.result.units, make_plan(loaded).result.units)
