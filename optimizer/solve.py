@@ -147,7 +147,7 @@ _STATUS = {
 
 
 def row_scales(lm: LinearModel) -> np.ndarray:
-    """Per-row divisors so each row's largest coefficient (per solver column) is 1.
+    """Per-row divisors that centre each row's coefficients (per solver column) on 1.
 
     Money rows carry coefficients of 1e5 and right-hand sides of 1e10; share
     rows mix signs around 0. Unscaled, HiGHS's MIP can return a clearly
@@ -157,8 +157,15 @@ def row_scales(lm: LinearModel) -> np.ndarray:
     """
     if not len(lm.rows):
         return np.ones(0)
-    m = np.abs(lm.A * lm.scale).max(axis=1) if len(lm.vars) else np.zeros(len(lm.rows))
-    m[m == 0] = 1.0
+    if not len(lm.vars):
+        return np.ones(len(lm.rows))
+    a = np.abs(lm.A * lm.scale)
+    big = a.max(axis=1)
+    small = np.where(a > 0, a, np.inf).min(axis=1)
+    # geometric mean of the row's largest and smallest coefficient: dividing by the largest
+    # alone pushed a CNY 1 price next to a CNY 1e9 one down to 1e-9, which HiGHS drops as
+    # zero (small_matrix_value), so that chip became free and the scenario "unbounded".
+    m = np.where(big > 0, np.sqrt(big * np.where(np.isfinite(small), small, big)), 1.0)
     return m
 
 
