@@ -45,7 +45,7 @@ import numpy as np
 
 from ..model import LinearModel
 from ..plan import Plan
-from ..solve import silenced
+from ..solve import row_scales, silenced
 
 INF = math.inf
 
@@ -262,16 +262,14 @@ def _move_to(h, target: np.ndarray) -> bool:
 
 
 def _ranging(lm: LinearModel, target: np.ndarray | None = None):
-    """Solve max c.x over the continuous rows with HiGHS (rows scaled to a largest |coefficient| of 1).
+    """Solve max c.x over the continuous rows with HiGHS (rows divided by :func:`optimizer.solve.row_scales`).
 
     ``target``: the plan's units when the plan is this LP's optimum; the
     ranging is then taken at that point (see :func:`_move_to`).
     """
     import highspy
 
-    m = len(lm.rows)
-    rs = np.abs(lm.A).max(axis=1) if m else np.ones(0)
-    rs = np.where(rs > 0, rs, 1.0)
+    rs = row_scales(lm)  # the core's row scaling (any positive divisors give the same LP; these keep HiGHS well-conditioned)
     h = _build(lm, rs)
     with silenced():
         h.run()

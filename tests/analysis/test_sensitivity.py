@@ -237,8 +237,11 @@ def test_alternative_optima_report_the_plans_vertex():
     assert plan.units() == {("cn", "cheap"): 10.0, ("cn", "dear"): 0.0}
     sens = sensitivity(plan)
     cheap, dear = sens.variable("units[cn,cheap]"), sens.variable("units[cn,dear]")
-    assert (cheap.final_value, cheap.reduced_cost, cheap.allowable_increase, cheap.allowable_decrease) == (10.0, 0.0, INF, 0.0)
-    assert (dear.final_value, dear.reduced_cost, dear.allowable_increase, dear.allowable_decrease) == (0.0, 0.0, 0.0, INF)
+    def got(*xs):
+        return pytest.approx(xs, rel=1e-9, abs=1e-9)
+
+    assert (cheap.final_value, cheap.reduced_cost, cheap.allowable_increase, cheap.allowable_decrease) == got(10, 0, INF, 0)
+    assert (dear.final_value, dear.reduced_cost, dear.allowable_increase, dear.allowable_decrease) == got(0, 0, 0, INF)
     cap, budget = sens.constraint("capacity[v]"), sens.constraint("budget[cn]")
-    assert (cap.final_value, cap.shadow_price, cap.allowable_increase, cap.allowable_decrease) == (10.0, 100.0, 990.0, 10.0)
-    assert (budget.final_value, budget.shadow_price, budget.allowable_increase, budget.allowable_decrease) == (100.0, 0.0, INF, 9900.0)
+    assert (cap.final_value, cap.shadow_price, cap.allowable_increase, cap.allowable_decrease) == got(10, 100, 990, 10)
+    assert (budget.final_value, budget.shadow_price, budget.allowable_increase, budget.allowable_decrease) == got(100, 0, INF, 9900)
