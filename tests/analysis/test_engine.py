@@ -187,3 +187,48 @@ def test_deadline_stops_a_solve_as_a_status_and_is_lifted_after():
     r.deadline = None
     again = r.plan(loaded)  # the same HiGHS model, no limit any more
     np.testing.assert_array_equal(again.result.units, make_plan(loaded).result.units)
+
+
+def _many_chips(n_chips: int = 6, integer: bool = True) -> dict:
+    """Two sites x n chips (more than 10 columns, so PuLP's name order x0, x1, x10, ... differs from ours).
+
+    Site de pays 3% more for every chip, so no two plans tie on both TOPS and spend.
+    """
+    chips = {
+        f"k{i:02d}": {"vendor": "dom" if i % 3 else "us", "architecture": "gpgpu", "int8_tops": 50 + 7 * i,
+                      "unit_price": 400 + 37 * i + (i % 4) * 11, "lot_size": 1 + i % 3, "max_units": 40 + 5 * i}
+        for i in range(n_chips)
+    }
+    return {
+        "schema_version": 1, "name": "many chips", "currency": "CNY", "integer_units": integer,
+        "flexibility": {"gpgpu": 1.0},
+        "vendors": {"dom": {"origin": "CN", "capacity_units": 300}, "us": {"origin": "US"}},
+        "chips": chips,
+        "sites": {
+            "cn": {"country": "CN", "budget": {"amount": 90000}, "domestic_min_share": 0.5},
+            "de": {"country": "DE", "budget": {"amount": 60000},
+                   "prices": {k: round(c["unit_price"] * 1.03, 2) for k, c in chips.items()}},
+        },
+    }
+
+
+def test_more_than_ten_columns():
+    """Column order: 12 columns, PuLP's x0, x1, x10, x11, x2, ... mapped back to the model's order.
+
+    Both budgets bind, so several plans share the optimal TOPS *and* spend (a chip's units can
+    move between the sites' budgets); plans are compared on their totals and every one is verified.
+    Continuous: the same MILP with whole lots takes make_plan tens of seconds (see the report).
+    """
+    data = _many_chips(integer=False)
+    r = Resolver()
+    for k, price in enumerate([None, 900, 450, 1300]):
+        if price is not None:
+            data["chips"]["k04"]["unit_price"] = price
+            data["sites"]["cn"]["budget"]["amount"] = 90000 + 5000 * k
+        s = io.validate_data(data)
+        fast, ref = r.plan(s), make_plan(s)
+        assert len(fast.lm.vars) == 12 and fast.status == ref.status == "optimal"
+        assert fast.totals["effective_tops"] == pytest.approx(ref.totals["effective_tops"], rel=1e-9)
+        assert fast.totals["spend"] == pytest.approx(ref.totals["spend"], rel=1e-9)
+        assert fast.optimality["certificate"] == "lp-duality"
+    assert r.stats.rebuilds == 1
