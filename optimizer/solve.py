@@ -147,7 +147,7 @@ _STATUS = {
 
 
 def row_scales(lm: LinearModel) -> np.ndarray:
-    """Per-row divisors that centre each row's coefficients (per solver column) on 1.
+    """Per-row divisors so each row's largest coefficient (per solver column) is 1.
 
     Money rows carry coefficients of 1e5 and right-hand sides of 1e10; share
     rows mix signs around 0. Unscaled, HiGHS's MIP can return a clearly
@@ -159,14 +159,46 @@ def row_scales(lm: LinearModel) -> np.ndarray:
         return np.ones(0)
     if not len(lm.vars):
         return np.ones(len(lm.rows))
-    a = np.abs(lm.A * lm.scale)
+    return _divisors(np.abs(lm.A * lm.scale))
+
+
+def _divisors(a: np.ndarray) -> np.ndarray:
+    """Row divisors for a matrix of absolute coefficients: the row's largest, except wide rows.
+
+    A row whose coefficients span more than 1e6 (a CNY 1 price next to a CNY 1e9 one)
+    is divided by the geometric mean of its extremes instead, rounded to a power of two:
+    dividing by the largest pushed the smallest below HiGHS's small_matrix_value (1e-9),
+    which drops it as zero, so that chip became free and the scenario "unbounded".
+    """
+    a = np.atleast_2d(a)
     big = a.max(axis=1)
     small = np.where(a > 0, a, np.inf).min(axis=1)
-    # geometric mean of the row's largest and smallest coefficient: dividing by the largest
-    # alone pushed a CNY 1 price next to a CNY 1e9 one down to 1e-9, which HiGHS drops as
-    # zero (small_matrix_value), so that chip became free and the scenario "unbounded".
-    m = np.where(big > 0, np.sqrt(big * np.where(np.isfinite(small), small, big)), 1.0)
+    small = np.where(np.isfinite(small), small, big)
+    wide = big > 1e6 * small
+    gm = 2.0 ** np.round(np.log2(np.sqrt(big * small), where=wide, out=np.zeros_like(big)))
+    m = np.where(wide, gm, big)
+    m[m == 0] = 1.0
     return m
+
+
+def _unaffordable(lm: LinearModel) -> list[int]:
+    """Columns of which not even one lot fits a budget-like row (all coefficients >= 0, <=).
+
+    Whole lots of them are 0 anyway; saying so as a bound matters because a MILP
+    solver accepts 1e-6 of a lot as "whole" (HiGHS's mip_feasibility_tolerance):
+    with a CNY 1,000 budget and a CNY 1e9 chip worth 2e9 TOPS, HiGHS's answer was
+    1e-6 of that chip, which rounds to a plan that buys nothing at all.
+    """
+    if not len(lm.rows) or not len(lm.vars):
+        return []
+    step = lm.A * lm.scale  # per lot
+    rhs = lm.b
+    out = []
+    for i, r in enumerate(lm.rows):
+        if r.sense != "<=" or (step[i] < 0).any():
+            continue
+        out += [int(j) for j in np.flatnonzero(step[i] > max(rhs[i], 0.0) * (1 + 1e-9))]
+    return sorted(set(out))
 
 
 def _to_pulp(lm: LinearModel, integer: bool):
@@ -174,6 +206,9 @@ def _to_pulp(lm: LinearModel, integer: bool):
     xs = [prob.add_variable(f"x{i}", 0, None, cat=pulp.LpInteger if integer else pulp.LpContinuous) for i in range(len(lm.vars))]
     scale = lm.scale
     rs = row_scales(lm)
+    if integer:
+        for j in _unaffordable(lm):
+            xs[j].upBound = 0
     prob += pulp.lpSum(float(lm.c[j] * scale[j]) * xs[j] for j in range(len(xs)) if lm.c[j] != 0)
     cons = []
     for i, r in enumerate(lm.rows):
@@ -298,7 +333,7 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
             prob2 += prob.get_constraint_by_name(c).copy(), c
         if not integer:
             _hold_optimal_face(lm, solver, prob, xs, cons, prob2)
-        cmax = float(np.abs(lm.c * lm.scale).max()) or 1.0
+        cmax = float(_divisors(np.abs(lm.c * lm.scale))[0])  # the largest, unless TOPS span > 1e6
         smax = float(np.abs(lm.spend * lm.scale).max()) or 1.0
         prob2 += pulp.lpSum(float(lm.c[j] * lm.scale[j] / cmax) * xs[j] for j in range(n)) >= floor / cmax, "objective_floor"
         prob2 += pulp.lpSum(float(lm.spend[j] * lm.scale[j] / smax) * xs[j] for j in range(n))
