@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -583,6 +584,62 @@ def bool_number_problems(data: Any) -> list[tuple[tuple, str]]:
     return out
 
 
+# Numbers the solvers handle accurately: a CNY 1e15 budget and a CNY 1 price sit fine in one
+# model, 1e300 does not (HiGHS treats 1e20 as infinite and PuLP then fails).
+MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-9
+_MAX_TEXT, _MIN_TEXT = "1e15", "1e-9"
+
+
+def magnitude_problems(data: Any) -> list[tuple[tuple, str]]:
+    """Numbers too large or too small (but not zero) to solve accurately, as (loc, message)."""
+    out: list[tuple[tuple, str]] = []
+
+    def walk(v: Any, loc: tuple, depth: int) -> None:
+        if depth > 20:
+            return
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if not (depth == 0 and k == "variants"):
+                    walk(x, loc + (k,), depth + 1)
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(x, loc + (i,), depth + 1)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            a = abs(float(v)) if not isinstance(v, int) or v.bit_length() < 1000 else math.inf
+            if math.isinf(a) and not isinstance(v, int):
+                return  # NaN and infinity get their own message from the schema
+            if a > MAX_MAGNITUDE:
+                out.append((loc, f"{_show(v)}: too large; chipalloc solves numbers up to {_MAX_TEXT} accurately"))
+            elif 0 < a < MIN_MAGNITUDE:
+                out.append((loc, f"{_show(v)}: too small; a number that is not 0 must be at least {_MIN_TEXT}"))
+
+    walk(data, (), 0)
+    return out
+
+
+def derived_magnitude_problems(sc: Scenario) -> list[tuple[str, str]]:
+    """Prices and budgets that leave the safe range once converted to the reporting currency."""
+    out: list[tuple[str, str]] = []
+    cur = sc.currency
+    for sid in sorted(sc.sites):
+        for cid in sorted(sc.chips):
+            v = sc.price_reporting(sid, cid)
+            if not MIN_MAGNITUDE <= v <= MAX_MAGNITUDE:
+                path = f"sites.{sid}.prices.{cid}" if cid in sc.sites[sid].prices else f"chips.{cid}.unit_price"
+                out.append((path, f"{cur} {v:.3g} per unit at {sid} once converted with fx; "
+                                  f"chipalloc solves prices from {_MIN_TEXT} to {_MAX_TEXT} accurately"))
+        m = sc.money(sc.sites[sid].budget)
+        if m is not None and m > MAX_MAGNITUDE:
+            out.append((f"sites.{sid}.budget.amount", f"{cur} {m:.3g} once converted with fx; "
+                                                      f"chipalloc solves budgets up to {_MAX_TEXT} accurately"))
+    m = sc.money(sc.budget)
+    if m is not None and m > MAX_MAGNITUDE:
+        out.append(("budget.amount", f"{cur} {m:.3g} once converted with fx; chipalloc solves budgets up to {_MAX_TEXT} accurately"))
+    seen: set[tuple[str, str]] = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
 def _attribute(problems: list[Problem], overrides: dict[str, tuple[str, int | None]] | None) -> list[Problem]:
     """Point a problem at the --set or variant that supplied its value, not at the file's line."""
     if not overrides:
@@ -626,7 +683,7 @@ def validate_data(
     def line(path: str) -> int | None:
         return src.line_of(tuple(int(x) if x.isdigit() else x for x in path.split("."))) if src else None
 
-    bools = bool_number_problems(data)
+    bools = bool_number_problems(data) + magnitude_problems(data)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as e:
@@ -639,7 +696,9 @@ def validate_data(
                   for loc, m in bools if _loc_path(loc) not in taken]
         raise InputError(_attribute(probs, overrides), file=where) from None
     extra = [(_loc_path(loc), m) for loc, m in bools]
-    extra += country_problems(sc) + compliance.problems(sc)
+    said = {p for p, _ in extra}
+    extra += country_problems(sc) + [(p, m) for p, m in derived_magnitude_problems(sc) if p not in said]
+    extra += compliance.problems(sc)
     if extra:
         raise InputError(_attribute([Problem(m, path=p, line=line(p)) for p, m in extra], overrides), file=where)
     return sc
