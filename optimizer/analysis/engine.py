@@ -275,9 +275,10 @@ class Resolver:
     """Verified plans for many related scenarios, reusing the solver model between them.
 
     ``Resolver(solver).plan(scenario)`` returns the same plan as
-    ``make_plan(scenario, solver, raise_on_status=False)``; with HiGHS it is
-    several times faster on a sequence of related scenarios (see
-    ``benchmarks/bench_whatif.py``).
+    ``make_plan(scenario, solver, raise_on_status=False)`` (the same lexicographic
+    optimum; where several plans tie on both TOPS and spend, either may come
+    back); with HiGHS about 2x faster per solve on a sequence of related
+    scenarios (see ``benchmarks/README.md``).
     """
 
     def __init__(self, solver: str = "highs", deadline: float | None = None):
