@@ -300,6 +300,20 @@ def _hold_optimal_face(lm: LinearModel, name: str, prob, xs, cons, prob2) -> Non
             prob2.get_constraint_by_name(c).sense = pulp.LpConstraintEQ
 
 
+def drop_dust(lm: LinearModel, units: np.ndarray) -> np.ndarray:
+    """Zero solver noise: below 1e-9 units *and* negligible in every row and the objective.
+
+    1e-9 units alone is not noise when a unit costs CNY 1e12 (CNY 1,000 of a domestic
+    share row): zeroing it broke the plan the verifier then checked.
+    """
+    units = np.array(units, dtype=float)
+    for j in np.flatnonzero(np.abs(units) < 1e-9):
+        weight = np.abs(lm.A[:, j] * units[j]).max() if len(lm.rows) else 0.0
+        if weight <= 1e-9 and abs(lm.c[j] * units[j]) <= 1e-9:
+            units[j] = 0.0
+    return units
+
+
 def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals: bool = True) -> SolveResult:
     """Maximise effective TOPS, then minimise spend among the maxima."""
     integer = lm.integer
@@ -342,8 +356,7 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
             lots = np.array([x.value() or 0.0 for x in xs], dtype=float)
     if integer:
         lots = np.round(lots)
-    units = lots * lm.scale
-    units[np.abs(units) < 1e-9] = 0.0
+    units = drop_dust(lm, lots * lm.scale)
     return SolveResult(
         Status.OPTIMAL, solver, units, float(np.dot(lm.c, units)), pis, djs, basis, solver_version(solver)
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import SOLVERS
+from conftest import SCENARIOS, SOLVERS
 
 from optimizer import io
 from optimizer.cli import cli
@@ -99,8 +99,7 @@ def test_both_solvers_agree(case):
 def test_shipped_scenario_with_one_absurd_price_still_solves(solver):
     # an Ascend 910C at USD 1e9 (CNY 7.2e9) sits in the budget row next to CNY 45,000 parts:
     # the plan simply stops buying it, and both solvers agree with the verifier
-    loaded = io.load(io.Path(__file__).resolve().parent.parent / "scenarios" / "bytedance-2025.yaml",
-                     sets=["chips.ascend910c.unit_price=1e9"])
+    loaded = io.load(SCENARIOS / "bytedance-2025.yaml", sets=["chips.ascend910c.unit_price=1e9"])
     p, units = solved(loaded.scenario, solver)
     assert ("cn", "ascend910c") not in units
     assert p.totals["spend"] <= 40e9 * (1 + 1e-9)

@@ -63,7 +63,7 @@ from .. import verify as verify_mod
 from ..io import Loaded
 from ..plan import Plan, _optimality, assemble, make_plan
 from ..schema import Scenario
-from ..solve import MIP_REL_GAP, TIE_REL, SolveResult, Status, row_scales, silenced, solver_version
+from ..solve import MIP_REL_GAP, TIE_REL, SolveResult, Status, drop_dust, row_scales, silenced, solver_version
 
 
 MAX_MODELS = 8  # HiGHS models kept per Resolver, one per model structure (least recently used dropped)
@@ -375,6 +375,5 @@ class Resolver:
                                    message="time limit")
         if integer:
             lots = np.round(lots)
-        units = lots * lm.scale
-        units[np.abs(units) < 1e-9] = 0.0
+        units = drop_dust(lm, lots * lm.scale)
         return SolveResult(Status.OPTIMAL, "highs", units, float(np.dot(lm.c, units)), pis, djs, basis, self._version)
