@@ -64,6 +64,7 @@ from ..io import Loaded
 from ..plan import Plan, _optimality, assemble, make_plan
 from ..schema import Scenario
 from ..solve import MIP_REL_GAP, TIE_REL, SolveResult, Status, drop_dust, row_scales, silenced, solver_version
+from ..solve import _divisors, _unaffordable  # the same numerics as solve.solve, not copies of them
 
 
 MAX_MODELS = 8  # HiGHS models kept per Resolver, one per model structure (least recently used dropped)
@@ -132,14 +133,20 @@ class _Persistent:
         self.spend1 = lm.spend[o] * self.scale
         self.rs = row_scales(lm)
         A = lm.A[:, o] * self.scale[None, :] / self.rs[:, None] if self.m else np.zeros((0, self.n))
-        self.cmax = float(np.abs(self.c1).max()) or 1.0
+        self.cmax = float(_divisors(np.abs(self.c1))[0])  # as solve.solve's objective floor
         self.smax = float(np.abs(self.spend1).max()) or 1.0
+        # as solve._to_pulp: with whole lots, a column of which not one lot fits a budget-like row is bounded at 0
+        self.ub = np.full(self.n, self.inf)
+        if self.integer:
+            where = np.empty(self.n, dtype=np.int64)
+            where[o] = np.arange(self.n)
+            self.ub[where[_unaffordable(lm)]] = 0.0
         self.A = np.vstack([A, (self.c1 / self.cmax)[None, :]])
         self.rlo = np.array([r.rhs / self.rs[i] if r.sense == ">=" else -self.inf for i, r in enumerate(lm.rows)], dtype=float)
         self.rup = np.array([r.rhs / self.rs[i] if r.sense == "<=" else self.inf for i, r in enumerate(lm.rows)], dtype=float)
 
     def _phase1_state(self):
-        return (-self.c1, np.full(self.n, self.inf), np.append(self.rlo, -self.inf), np.append(self.rup, self.inf))
+        return (-self.c1, self.ub.copy(), np.append(self.rlo, -self.inf), np.append(self.rup, self.inf))
 
     def _push(self, cost, colup, lo, up, A=None) -> int:
         h = self.h

@@ -232,3 +232,24 @@ def test_more_than_ten_columns():
         assert fast.totals["spend"] == pytest.approx(ref.totals["spend"], rel=1e-9)
         assert fast.optimality["certificate"] == "lp-duality"
     assert r.stats.rebuilds == 1
+
+
+def test_unaffordable_chip_as_make_plan():
+    """Not one lot of `big` fits the budget: whole lots buy 100 x a (HiGHS alone took 1e-6 of big as whole)."""
+    data = {
+        "schema_version": 1, "name": "unaffordable", "integer_units": True, "flexibility": {"gpgpu": 1.0},
+        "vendors": {"v": {"origin": "CN"}},
+        "chips": {
+            "a": {"vendor": "v", "architecture": "gpgpu", "int8_tops": 100, "unit_price": 10},
+            "big": {"vendor": "v", "architecture": "gpgpu", "int8_tops": 2e9, "unit_price": 1e9},
+        },
+        "sites": {"cn": {"country": "CN", "budget": {"amount": 1000}}},
+    }
+    r = Resolver()
+    for budget in (1000, 1005, 123_456):
+        data["sites"]["cn"]["budget"]["amount"] = budget
+        s = io.validate_data(data)
+        fast = r.plan(s)
+        _same_plan(fast, make_plan(s), exact=True)
+        assert fast.units() == {("cn", "a"): float(budget // 10), ("cn", "big"): 0.0}
+    assert r.stats.rebuilds == 1
