@@ -139,12 +139,13 @@ def _is_binding(lm: model_mod.LinearModel, i: int, slack: float, units: np.ndarr
     if slack <= verify_mod.REL_TOL * scale_:
         return True
     if lm.integer:
-        # with whole lots, a row is binding when not even one more lot of any chip that
-        # uses up its slack fits (for <= rows chips with a positive coefficient, for >= rows
-        # a negative one: e.g. one more foreign lot under a domestic floor)
+        # with whole lots, a row is binding when it is within one lot of its limit: less
+        # slack than the largest single lot that would use it up (for <= rows chips with a
+        # positive coefficient, for >= rows a negative one, e.g. one more foreign lot under
+        # a domestic floor). CNY 80k left in a budget whose chips cost 45k-206k binds.
         steps = a * lm.scale if lm.rows[i].sense == "<=" else -a * lm.scale
         steps = steps[steps > 0]
-        return bool(steps.size) and slack < float(steps.min())
+        return bool(steps.size) and slack < float(steps.max())
     return False
 
 

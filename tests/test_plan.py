@@ -168,7 +168,7 @@ def test_a_plan_the_verifier_rejects_is_never_returned(monkeypatch):
 
 
 
-def test_integer_share_floor_is_binding_when_no_foreign_lot_fits():
+def test_integer_share_floor_is_binding_within_one_lot():
     """At a 90% floor the baseline keeps CNY ~33k of share slack, less than the 0.9 x 110,000
     that one more H20 would consume, so the floor binds (one-lot rule for whole units)."""
     from optimizer import io
@@ -179,3 +179,17 @@ def test_integer_share_floor_is_binding_when_no_foreign_lot_fits():
     assert 0 < row.slack < 0.9 * 110_000
     assert row.binding
     assert row.shadow_price < 0
+
+
+def test_integer_budget_binds_within_one_lot_of_the_dearest_chip():
+    """budget_cut_20: the plan leaves less than one 910C (CNY 205,920) of the CNY 32B budget,
+    so the budget is reported binding even though a CNY 45,000 MLU370 would fit the row alone."""
+    from optimizer import io
+    from optimizer.plan import make_plan
+
+    p = make_plan(io.load("scenarios/bytedance-2025.yaml", variants=["budget_cut_20"]))
+    row = next(c for c in p.constraints if c.name == "budget[cn]")
+    assert 0 <= row.slack < 28_600 * 7.2
+    assert row.binding
+    slack_row = next(c for c in p.constraints if c.name == "power[cn]")
+    assert slack_row.slack > 800 and not slack_row.binding  # MW to spare: far more than one lot
