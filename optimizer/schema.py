@@ -230,7 +230,32 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         tiers_used = {ec.default_tier, *ec.tiers.values()}
         for t in sorted(tiers_used):
             if t not in ec.tier_rules:
-                out.append((f"export_controls.tier_rules", f"tier {t} is used but has no rule; add tier_rules.{t}: allow|cap|deny"))
+                out.append(("export_controls.tier_rules", f"tier {t} is used but has no rule; add tier_rules.{t}: allow|cap|deny"))
     # dedupe while keeping order
     seen: set[tuple[str, str]] = set()
     return [p for p in out if not (p in seen or seen.add(p))]
+
+def model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that lives at ``loc`` (for 'did you mean')."""
+    from typing import get_args, get_origin
+
+    ann: Any = Scenario
+    for part in loc:
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            f = ann.model_fields.get(part) if isinstance(part, str) else None
+            if f is None:
+                return None
+            ann = f.annotation
+        elif get_origin(ann) is dict:
+            ann = get_args(ann)[1]
+        elif get_origin(ann) is list:
+            ann = get_args(ann)[0]
+        else:
+            return None
+        while True:  # unwrap Optional / Annotated
+            args = [a for a in get_args(ann) if a is not type(None)]
+            if get_origin(ann) is not None and get_origin(ann) not in (dict, list) and args:
+                ann = args[0]
+            else:
+                break
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None

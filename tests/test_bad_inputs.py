@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from optimizer import io
+from optimizer import io, loader
 from optimizer.cli import cli
 from optimizer.errors import InputError
 
@@ -121,8 +121,8 @@ def test_a_file_far_too_large_is_refused_by_size_before_parsing(tmp_path, monkey
     def no_parse(*a, **k):  # pragma: no cover - must not be reached
         raise AssertionError("the parser ran on an oversized file")
 
-    monkeypatch.setattr(io, "_parse", no_parse)
-    monkeypatch.setattr(io.yaml, "compose", no_parse)
+    monkeypatch.setattr(loader, "_parse", no_parse)
+    monkeypatch.setattr(loader.yaml, "compose", no_parse)
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.chdir(out)

@@ -147,7 +147,7 @@ def sensitivity(plan: Plan | LinearModel) -> Sensitivity:
     """
     lm = plan.lm if isinstance(plan, Plan) else plan
     basis = "relaxation" if lm.integer else "lp"
-    n, m = len(lm.vars), len(lm.rows)
+    n = len(lm.vars)
     if n == 0:
         cons = []
         for r in lm.rows:
