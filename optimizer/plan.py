@@ -223,7 +223,7 @@ def _basis_weights(s: Scenario, lm: model_mod.LinearModel, site: str) -> np.ndar
 OPTIMALITY_REL_TOL = 1e-6  # LP: primal within this of the dual bound (the tie-break allows 1e-7)
 
 
-def _optimality(s: Scenario, plan: Plan) -> dict:
+def check_optimality(s: Scenario, plan: Plan) -> dict:
     """Check the plan against the dual bound recomputed from the scenario.
 
     Continuous plans must meet the bound (an optimality certificate);
@@ -253,7 +253,7 @@ def make_plan(scenario: Scenario | Loaded, solver: str = "highs", raise_on_statu
         units = {(v.site, v.chip): float(u) for v, u in zip(lm.vars, res.units)}
         verify_mod.verify(s, units, res.objective)
         plan = assemble(s, lm, res, loaded)
-        plan.optimality = _optimality(s, plan)
+        plan.optimality = check_optimality(s, plan)
         return plan
     if not raise_on_status:
         return Plan(s, loaded, lm, res, [], [], [], lm.decisions, {})

@@ -159,10 +159,10 @@ def row_scales(lm: LinearModel) -> np.ndarray:
         return np.ones(0)
     if not len(lm.vars):
         return np.ones(len(lm.rows))
-    return _divisors(np.abs(lm.A * lm.scale))
+    return divisors(np.abs(lm.A * lm.scale))
 
 
-def _divisors(a: np.ndarray) -> np.ndarray:
+def divisors(a: np.ndarray) -> np.ndarray:
     """Row divisors for a matrix of absolute coefficients: the row's largest, except wide rows.
 
     A row whose coefficients span more than 1e6 (a CNY 1 price next to a CNY 1e9 one)
@@ -181,7 +181,7 @@ def _divisors(a: np.ndarray) -> np.ndarray:
     return m
 
 
-def _unaffordable(lm: LinearModel) -> list[int]:
+def unaffordable_columns(lm: LinearModel) -> list[int]:
     """Columns of which not even one lot fits a budget-like row (all coefficients >= 0, <=).
 
     Whole lots of them are 0 anyway; saying so as a bound matters because a MILP
@@ -207,7 +207,7 @@ def _to_pulp(lm: LinearModel, integer: bool):
     scale = lm.scale
     rs = row_scales(lm)
     if integer:
-        for j in _unaffordable(lm):
+        for j in unaffordable_columns(lm):
             xs[j].upBound = 0
     prob += pulp.lpSum(float(lm.c[j] * scale[j]) * xs[j] for j in range(len(xs)) if lm.c[j] != 0)
     cons = []
@@ -347,7 +347,7 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
             prob2 += prob.get_constraint_by_name(c).copy(), c
         if not integer:
             _hold_optimal_face(lm, solver, prob, xs, cons, prob2)
-        cmax = float(_divisors(np.abs(lm.c * lm.scale))[0])  # the largest, unless TOPS span > 1e6
+        cmax = float(divisors(np.abs(lm.c * lm.scale))[0])  # the largest, unless TOPS span > 1e6
         smax = float(np.abs(lm.spend * lm.scale).max()) or 1.0
         prob2 += pulp.lpSum(float(lm.c[j] * lm.scale[j] / cmax) * xs[j] for j in range(n)) >= floor / cmax, "objective_floor"
         prob2 += pulp.lpSum(float(lm.spend[j] * lm.scale[j] / smax) * xs[j] for j in range(n))

@@ -61,10 +61,10 @@ import numpy as np
 from .. import model as model_mod
 from .. import verify as verify_mod
 from ..io import Loaded
-from ..plan import Plan, _optimality, assemble, make_plan
+from ..plan import Plan, check_optimality, assemble, make_plan
 from ..schema import Scenario
 from ..solve import MIP_REL_GAP, TIE_REL, SolveResult, Status, drop_dust, row_scales, silenced, solver_version
-from ..solve import _divisors, _unaffordable  # the same numerics as solve.solve, not copies of them
+from ..solve import divisors, unaffordable_columns  # the same numerics as solve.solve, not copies
 
 
 MAX_MODELS = 8  # HiGHS models kept per Resolver, one per model structure (least recently used dropped)
@@ -133,14 +133,14 @@ class _Persistent:
         self.spend1 = lm.spend[o] * self.scale
         self.rs = row_scales(lm)
         A = lm.A[:, o] * self.scale[None, :] / self.rs[:, None] if self.m else np.zeros((0, self.n))
-        self.cmax = float(_divisors(np.abs(self.c1))[0])  # as solve.solve's objective floor
+        self.cmax = float(divisors(np.abs(self.c1))[0])  # as solve.solve's objective floor
         self.smax = float(np.abs(self.spend1).max()) or 1.0
         # as solve._to_pulp: with whole lots, a column of which not one lot fits a budget-like row is bounded at 0
         self.ub = np.full(self.n, self.inf)
         if self.integer:
             where = np.empty(self.n, dtype=np.int64)
             where[o] = np.arange(self.n)
-            self.ub[where[_unaffordable(lm)]] = 0.0
+            self.ub[where[unaffordable_columns(lm)]] = 0.0
         self.A = np.vstack([A, (self.c1 / self.cmax)[None, :]])
         self.rlo = np.array([r.rhs / self.rs[i] if r.sense == ">=" else -self.inf for i, r in enumerate(lm.rows)], dtype=float)
         self.rup = np.array([r.rhs / self.rs[i] if r.sense == "<=" else self.inf for i, r in enumerate(lm.rows)], dtype=float)
@@ -321,7 +321,7 @@ class Resolver:
             verify_mod.verify(s, units, res.objective)
             plan = assemble(s, lm, res, loaded)
             if duals:
-                plan.optimality = _optimality(s, plan)  # as make_plan: LP plans must meet the dual bound
+                plan.optimality = check_optimality(s, plan)  # as make_plan: LP plans must meet the dual bound
             return plan
         return Plan(s, loaded, lm, res, [], [], [], lm.decisions, {})
 
