@@ -3,7 +3,8 @@
 Each target is ``FILE`` or ``FILE@VARIANT`` (``FILE@a+b`` applies two
 variants in that order, after any global ``--variant`` and before ``--set``).
 Differences are always against the first target. A target with no feasible
-plan is a column with its status, not an error.
+plan is a column with its status, not an error, and carries its diagnosis
+(the conflict and the one-number fixes, as ``chipalloc solve`` prints them).
 """
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any, Callable
 
 from .. import io
 from ..errors import InputError
+from .diagnose import Diagnosis
 from .engine import Resolver
-from .sweep import Outcome, all_pairs, outcome
+from .sweep import Diagnoser, Outcome, all_pairs, outcome
+
 
 def parse_target(arg: str) -> tuple[str, list[str]]:
     """``FILE[@VARIANT[+VARIANT...]]`` -> (file, variants). A file whose own name contains '@' wins."""
@@ -41,6 +44,7 @@ class Target:
 class Column:
     target: Target
     outcome: Outcome
+    diagnosis: Diagnosis | None = None  # set when the target is infeasible
 
 
 @dataclass
@@ -87,7 +91,7 @@ def load_targets(
 
 def compare(
     targets: list[Target], solver: str = "highs", resolver: Resolver | None = None,
-    on_point: Callable[[int], None] | None = None,
+    on_point: Callable[[int], None] | None = None, diagnoser: Diagnoser | None = None,
 ) -> CompareResult:
     currencies = {t.loaded.scenario.currency for t in targets}
     if len(currencies) > 1:
@@ -96,9 +100,13 @@ def compare(
             + "); compare scenarios with the same currency"
         )
     resolver = resolver or Resolver(solver)
+    diagnoser = diagnoser or Diagnoser(solver)
     cols = []
     for i, t in enumerate(targets):
-        cols.append(Column(t, outcome(resolver.plan(t.loaded))))
+        plan = resolver.plan(t.loaded)
+        o = outcome(plan)
+        d = diagnoser(t.loaded.scenario, plan) if o.status == "infeasible" else None
+        cols.append(Column(t, o, d))
         if on_point is not None:
             on_point(i)
     return CompareResult(cols, solver, currencies.pop())
@@ -134,6 +142,15 @@ def _rows(res: CompareResult) -> list[CompareRow]:
         rows.append(CompareRow(section, key, name, unit, values, diffs))
 
     add("headline", "status", "Status", "", lambda o: o.status)
+    if any(c.diagnosis is not None for c in cols):
+        # text rows (no differences): the conflict's row names, the sentence, and the ready --set fixes
+        for key, name, get in (
+            ("conflict", "Conflict", lambda d: ", ".join(d.conflict)),
+            ("diagnosis", "Diagnosis", lambda d: d.sentence),
+            ("fixes", "Fixes (one number each)", lambda d: "; ".join(f.set for f in d.fixes) or "no single-number fix"),
+        ):
+            values = [get(c.diagnosis) if c.diagnosis is not None else None for c in cols]
+            rows.append(CompareRow("headline", key, name, "", values, [None] * len(cols)))
     add("headline", "effective_tops", "Effective TOPS", "TOPS", lambda o: o.effective_tops)
     add("headline", "delivered_tops", "Delivered TOPS", "TOPS", lambda o: o.delivered_tops)
     add("headline", "int8_tops", "Ordered INT8 TOPS", "TOPS", lambda o: o.int8_tops)

@@ -5,18 +5,23 @@ already applied) by setting the varied paths and validating the whole
 scenario again; all points are validated before the first solve, so bad
 input never costs a half-finished sweep. Each point is then solved through
 :class:`~optimizer.analysis.engine.Resolver` (verified plans only). A point
-with no feasible plan is a result (its status), not an error.
+with no feasible plan is a result (its status), not an error, and carries
+its diagnosis (:func:`~optimizer.analysis.diagnose.diagnose` on that point's
+scenario: the conflict and the one-number fixes), computed once per distinct
+scenario.
 """
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import io
-from ..errors import InputError
+from ..errors import ChipallocError, InputError
 from ..plan import Plan
 from ..schema import Scenario
+from .diagnose import Diagnosis, diagnose
 from .engine import Resolver
 from .specs import MAX_POINTS, PointScenario, Vary, apply, base_data, make_vary
 
@@ -77,10 +82,41 @@ def outcome(plan: Plan) -> Outcome:
     )
 
 
+class Diagnoser:
+    """Diagnoses of infeasible scenarios, one per distinct scenario (a diagnosis costs many re-solves).
+
+    Scenarios are keyed by their full validated content, so two points (or
+    compare columns) that end up with the same scenario share one diagnosis.
+    A diagnosis that fails (the solver gives up while re-solving) is None:
+    the point keeps its status and the what-if still completes.
+    """
+
+    def __init__(self, solver: str = "highs"):
+        self.solver = solver
+        self._cache: dict[str, Diagnosis | None] = {}
+        self.computed = 0  # distinct scenarios diagnosed (for tests and benchmarks)
+
+    @staticmethod
+    def key(s: Scenario) -> str:
+        return json.dumps(s.model_dump(mode="json"), sort_keys=True, default=str)
+
+    def __call__(self, s: Scenario, plan: Plan | None = None) -> Diagnosis | None:
+        k = self.key(s)
+        if k not in self._cache:
+            self.computed += 1
+            lm = plan.lm if plan is not None and plan.scenario is s else None
+            try:
+                self._cache[k] = diagnose(s, solver=self.solver, lm=lm)
+            except ChipallocError:
+                self._cache[k] = None
+        return self._cache[k]
+
+
 @dataclass
 class SweepPoint:
     values: dict[str, Any]  # path -> value at this point
     outcome: Outcome
+    diagnosis: Diagnosis | None = None  # set for infeasible points
 
 
 @dataclass
@@ -134,12 +170,20 @@ def run(
     solver: str = "highs",
     resolver: Resolver | None = None,
     on_point: Callable[[int], None] | None = None,
+    diagnoser: Diagnoser | None = None,
 ) -> SweepResult:
-    """Solve every prepared point (in order); ``on_point(i)`` after each."""
+    """Solve every prepared point (in order); ``on_point(i)`` after each.
+
+    Each infeasible point is diagnosed (conflict and fixes), once per distinct scenario.
+    """
     resolver = resolver or Resolver(solver)
+    diagnoser = diagnoser or Diagnoser(solver)
     out: list[SweepPoint] = []
     for i, pt in enumerate(points):
-        out.append(SweepPoint(dict(pt.values), outcome(resolver.plan(pt.scenario))))
+        plan = resolver.plan(pt.scenario)
+        o = outcome(plan)
+        d = diagnoser(pt.scenario, plan) if o.status == "infeasible" else None
+        out.append(SweepPoint(dict(pt.values), o, d))
         if on_point is not None:
             on_point(i)
     s = loaded.scenario

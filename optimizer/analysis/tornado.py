@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .. import io
-from ..errors import InfeasibleError, InputError, SolveError, UnboundedError
+from ..errors import ChipallocError, InfeasibleError, InputError, SolveError, UnboundedError
 from ..schema import Scenario
+from .diagnose import diagnose
 from .engine import Resolver
 from .specs import apply, base_data, bounds, tidy, value_at
 from .sweep import Outcome, outcome
@@ -138,6 +139,18 @@ def _ends(s: Scenario, data: dict, path: str, pct: float, file: str | None) -> _
     return _Ends(path, base, low, high, "; ".join(notes), low_sc, high_sc)
 
 
+def _infeasible_base(s: Scenario, solver: str, plan) -> InfeasibleError:
+    """The exit-3 error of an infeasible base, carrying its diagnosis (conflict and fixes) as solve does."""
+    head = f"infeasible: the base scenario {s.name!r} has no plan that meets every rule; nothing to swing"
+    try:
+        d = diagnose(s, solver=solver, lm=plan.lm)
+    except ChipallocError:
+        d = None
+    if d is None:
+        return InfeasibleError(head)
+    return InfeasibleError(d.render() + "\n\nnothing to swing: the tornado needs a feasible base scenario.", d)
+
+
 def tornado(
     loaded: io.Loaded,
     pct: float = 20.0,
@@ -147,7 +160,7 @@ def tornado(
     on_point: Callable[[int, int], None] | None = None,
 ) -> TornadoResult:
     """Solve the base and both ends of each parameter. Raises InputError before any solve on bad input,
-    InfeasibleError / UnboundedError when the base itself has no optimal plan."""
+    InfeasibleError (with ``.diagnosis``, as solve's) / UnboundedError when the base itself has no optimal plan."""
     if not (isinstance(pct, (int, float)) and math.isfinite(pct) and 0 < pct < 100):
         raise InputError(f"--pct {pct!r}: must be a percentage above 0 and below 100")
     s = loaded.scenario
@@ -158,7 +171,7 @@ def tornado(
     base_plan = resolver.plan(s)
     st = base_plan.result.status.value
     if st == "infeasible":
-        raise InfeasibleError(f"infeasible: the base scenario {s.name!r} has no plan that meets every rule; nothing to swing")
+        raise _infeasible_base(s, solver, base_plan)
     if st == "unbounded":
         raise UnboundedError(f"unbounded: the base scenario {s.name!r} has no limit on purchases")
     if st != "optimal":

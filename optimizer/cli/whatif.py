@@ -1,9 +1,10 @@
 """`chipalloc sweep`, `chipalloc tornado` and `chipalloc compare`.
 
 Exit codes as in solve: 0 done (a sweep or compare whose points include
-infeasible ones still exits 0 and reports each status), 2 bad input (checked
-before anything is solved), 3 when a tornado's base scenario is infeasible,
-4 when it is unbounded.
+infeasible ones still exits 0 and reports each status with its diagnosis),
+2 bad input (checked before anything is solved), 3 when a tornado's base
+scenario is infeasible (its diagnosis goes to stderr, as solve's), 4 when it
+is unbounded.
 """
 from __future__ import annotations
 
@@ -113,7 +114,8 @@ def tornado_cmd(file, pct, params, sets, variants, solver, output, force, no_rep
     except (InfeasibleError, UnboundedError) as e:
         if as_json:
             status = "infeasible" if isinstance(e, InfeasibleError) else "unbounded"
-            click.echo(json_out.dumps(whatif_out.tornado_failed_doc(loaded, solver, pct, status)))
+            diag = getattr(e, "diagnosis", None)
+            click.echo(json_out.dumps(whatif_out.tornado_failed_doc(loaded, solver, pct, status, diag)))
         raise
     path = None
     if target is not None:

@@ -66,7 +66,8 @@ def _compare_sheet(wb: Workbook, res: CompareResult) -> Worksheet:
                 put(ws, i, col, d)
     last = len(rows) + 1
     note_cell(ws, last + 2, 1, f"Each column is one verified {res.solver} solve. Differences are against {labels[0]} "
-                               f"(live formulas). Money in {cur}. A scenario without an optimal plan shows its status only.")
+                               f"(live formulas). Money in {cur}. A scenario without an optimal plan shows its status only; an "
+                               "infeasible one also says which rules conflict and the smallest one-number fixes.")
     for j, c in enumerate(res.columns):
         note_cell(ws, last + 3 + j, 1, f"{c.target.label}: {c.target.file}"
                   + (" with " + ", ".join(_applied(a) for a in c.target.loaded.applied) if c.target.loaded.applied else ""))

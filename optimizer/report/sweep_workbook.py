@@ -48,9 +48,9 @@ def _sweep_sheet(wb: Workbook, res: SweepResult) -> Worksheet:
     cols = [v.path for v in res.varies] + ["Status", "Effective TOPS", money_header("Spend", cur)]
     cols += [f"Domestic share {site}" for site in res.sites]
     cols += [f"Units {k}" for k in pairs]
-    cols += ["Binding constraints"]
+    cols += ["Diagnosis", "Fixes (one number each)", "Binding constraints"]  # binding stays last
     fmts = [value_format(list(v.values)) for v in res.varies] + [None, FMT_INT, FMT_MONEY]
-    fmts += [FMT_PCT] * len(res.sites) + [FMT_INT] * len(pairs) + [None]
+    fmts += [FMT_PCT] * len(res.sites) + [FMT_INT] * len(pairs) + [None, None, None]
     rows = []
     for p in res.points:
         o = p.outcome
@@ -58,12 +58,17 @@ def _sweep_sheet(wb: Workbook, res: SweepResult) -> Worksheet:
         row += [o.status, o.effective_tops, o.spend]
         row += [o.domestic_share.get(site) if o.ok else None for site in res.sites]
         row += [o.units.get(k, 0.0) if o.ok else None for k in pairs]
+        d = p.diagnosis
+        row += [d.sentence if d is not None else "",
+                ("; ".join(f.set for f in d.fixes) or "no single-number fix") if d is not None else ""]
         row += [", ".join(o.binding) if o.ok else ""]
         rows.append(row)
     last = table(ws, cols, rows, fmts)
     n = len(rows)
     note_cell(ws, last + 2, 1, f"Each row is one verified solve ({res.solver}). Money in {cur}; domestic share on each "
-                               "site's basis. A point without an optimal plan shows its status and no figures.")
+                               "site's basis. A point without an optimal plan shows its status and no figures; an "
+                               "infeasible one says which rules conflict (Diagnosis) and the smallest change of one "
+                               "number that makes it feasible (Fixes: paste after that point's --set).")
     fit_columns(ws, max_width=40)
     if nv == 1 and n >= 1:
         anchor = get_column_letter(len(cols) + 2)
@@ -111,13 +116,16 @@ def _grid_sheet(wb: Workbook, res: SweepResult) -> Worksheet:
         c = put(ws, i, 1, va, fa)
         c.font, c.fill = HEADER_FONT, HEADER_FILL
     tops = {(tuple(p.values.items())): p.outcome for p in res.points}
+    diags = {(tuple(p.values.items())): p.diagnosis for p in res.points}
     not_ok = []
     for i, va in enumerate(a.values, start=2):
         for j, vb in enumerate(b.values, start=2):
             o = tops[((a.path, va), (b.path, vb))]
             put(ws, i, j, o.effective_tops if o.ok else None, FMT_INT)
             if not o.ok:
-                not_ok.append(f"{a.path}={va}, {b.path}={vb}: {o.status}")
+                d = diags[((a.path, va), (b.path, vb))]
+                why = f" (conflict: {', '.join(d.conflict)})" if d is not None else ""
+                not_ok.append(f"{a.path}={va}, {b.path}={vb}: {o.status}{why}")
     ws.freeze_panes = "B2"
     last_row, last_col = len(a.values) + 1, len(b.values) + 1
     rng = f"B2:{get_column_letter(last_col)}{last_row}"

@@ -8,13 +8,20 @@ Schemas (stable keys; money in the scenario's reporting currency):
      "vary": [{"path", "spec", "base", "values": [...]}],
      "points": [{"values": {PATH: V}, "status", "effective_tops", "spend",
                  "units": {"site/chip": N}, "domestic_share": {SITE: S},
-                 "binding": [NAME]}],
+                 "binding": [NAME], "diagnosis": null | DIAGNOSIS}],
      "report": PATH|null}
+
+``DIAGNOSIS`` is :meth:`optimizer.analysis.diagnose.Diagnosis.to_dict`, as in
+``chipalloc solve --json``: ``{"conflict": [NAME], "explanation", "rules",
+"fixes": [{"constraint", "path", "current", "needed", "set", "direction",
+"text"}], "no_single_fix", "integer_only", "notes"}``; it is set for every
+infeasible point (and compare scenario, and an infeasible tornado base) and
+null otherwise.
 
 ``chipalloc.tornado/1``::
 
     {"schema", "scenario", "file", "solver", "currency", "applied", "pct",
-     "base": {"status", "effective_tops", "spend"},
+     "base": {"status", "effective_tops", "spend"[, "diagnosis"]},
      "params": [{"path", "label", "base_value", "swing", "note",
                  "low":  {"value", "status", "effective_tops", "spend", "delta"},
                  "high": {"value", "status", "effective_tops", "spend", "delta"}}],
@@ -27,7 +34,7 @@ Schemas (stable keys; money in the scenario's reporting currency):
                     "effective_tops", "delivered_tops", "int8_tops", "spend", "units_total",
                     "units": {"site/chip": N}, "spend_by_site": {SITE: X},
                     "domestic_share": {SITE: S}, "spend_by_vendor": {VENDOR: X},
-                    "binding": [NAME],
+                    "binding": [NAME], "diagnosis": null | DIAGNOSIS,
                     "diff": null | {"effective_tops", "delivered_tops", "int8_tops", "spend",
                                     "units_total", "units": {...}, "spend_by_vendor": {...},
                                     "binding_added": [...], "binding_removed": [...]}}],
@@ -74,6 +81,7 @@ def sweep_doc(res: SweepResult, report: str | None = None) -> dict:
                 "units": p.outcome.units,
                 "domestic_share": p.outcome.domestic_share,
                 "binding": p.outcome.binding,
+                "diagnosis": p.diagnosis.to_dict() if p.diagnosis is not None else None,
             }
             for p in res.points
         ],
@@ -115,12 +123,18 @@ def tornado_doc(res: TornadoResult, report: str | None = None) -> dict:
     })
 
 
-def tornado_failed_doc(loaded, solver: str, pct: float, status: str) -> dict:
-    """The tornado document when the base scenario has no optimal plan (nothing to swing)."""
+def tornado_failed_doc(loaded, solver: str, pct: float, status: str, diagnosis=None) -> dict:
+    """The tornado document when the base scenario has no optimal plan (nothing to swing).
+
+    An infeasible base carries ``base.diagnosis`` (null when it could not be computed).
+    """
     s = loaded.scenario
+    base: dict[str, Any] = {"status": status, "effective_tops": None, "spend": None}
+    if status == "infeasible":
+        base["diagnosis"] = diagnosis.to_dict() if diagnosis is not None else None
     return clean({
         "schema": TORNADO_SCHEMA, "scenario": s.name, "file": loaded.path, "solver": solver, "currency": s.currency,
-        "applied": loaded.applied, "pct": pct, "base": {"status": status, "effective_tops": None, "spend": None},
+        "applied": loaded.applied, "pct": pct, "base": base,
         "params": [], "report": None,
     })
 
@@ -169,6 +183,7 @@ def compare_doc(res: CompareResult, report: str | None = None) -> dict:
             "domestic_share": o.domestic_share,
             "spend_by_vendor": o.vendor_spend,
             "binding": o.binding,
+            "diagnosis": c.diagnosis.to_dict() if c.diagnosis is not None else None,
             "diff": None if i == 0 else _diff(first, o),
         })
     return clean({"schema": COMPARE_SCHEMA, "solver": res.solver, "currency": res.currency, "scenarios": out,
@@ -212,14 +227,38 @@ def sweep_text(res: SweepResult, report: str | None = None) -> str:
     rows = [
         [num(p.values[v.path]) for v in res.varies]
         + [p.outcome.status, _tops(p.outcome.effective_tops), money(p.outcome.spend, cur) if p.outcome.ok else "-",
-           ", ".join(p.outcome.binding) or ("none" if p.outcome.ok else "-")]
+           _binding_cell(p)]
         for p in res.points
     ]
     nv = len(res.varies)
     lines = head + _table(headers, rows, set(range(nv)) | {nv + 1, nv + 2})
+    lines += _sweep_fixes(res)
     if report:
         lines += ["", f"workbook: {report}"]
     return "\n".join(lines)
+
+
+def _binding_cell(p) -> str:
+    if p.outcome.ok:
+        return ", ".join(p.outcome.binding) or "none"
+    if p.diagnosis is not None:
+        return "conflict: " + ", ".join(p.diagnosis.conflict)
+    return "-"
+
+
+def _sweep_fixes(res: SweepResult) -> list[str]:
+    """Below the table: the first fix of each infeasible point, ready to paste after that point's --set."""
+    bad = [p for p in res.points if p.diagnosis is not None]
+    if not bad:
+        return []
+    out = ["", "infeasible points: the first fix of each (paste after --set for that point's values; "
+               "`chipalloc solve` with them prints every fix):"]
+    for p in bad:
+        at = ", ".join(f"{k}={num(v)}" for k, v in p.values.items())
+        d = p.diagnosis
+        out.append(f"  {at}: " + (f"{d.fixes[0].set}  ({d.fixes[0].text})" if d.fixes else
+                                  "no single number fixes it; change several"))
+    return out
 
 
 def tornado_text(res: TornadoResult, report: str | None = None) -> str:
@@ -275,9 +314,21 @@ def compare_text(res: CompareResult, report: str | None = None) -> str:
     headers = ["figure"] + labels + [f"diff {lab}" for lab in labels[1:]]
     rows = []
     for r in res.rows():
+        if r.key in ("diagnosis", "fixes"):  # long text: said under the table
+            continue
         rows.append([r.name] + [_cell(v, r.unit, cur) for v in r.values] + [_dcell(d, r.unit, cur) for d in r.diffs[1:]])
     lines = [f"chipalloc compare: {len(labels)} scenarios (differences against {labels[0]})", ""]
     lines += _table(headers, rows, set(range(1, len(headers))))
+    for c in res.columns:
+        d = c.diagnosis
+        if d is None:
+            continue
+        lines += ["", f"{c.target.label} is infeasible: {d.sentence}"]
+        for f in d.fixes:
+            lines.append(f"  {f.constraint}: {f.text}")
+            lines.append(f"      {f.set}")
+        if not d.fixes:
+            lines.append("  no single number in the conflict makes it feasible on its own; change several.")
     if report:
         lines += ["", f"workbook: {report}"]
     return "\n".join(lines)

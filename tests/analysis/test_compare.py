@@ -124,3 +124,32 @@ def test_different_currencies_are_refused(tmp_path):
     p.write_text(open(SMALL).read().replace("currency: CNY", "currency: USD"))
     with pytest.raises(InputError, match="different currencies"):
         compare(load_targets([SMALL, str(p)]))
+
+
+def test_infeasible_column_carries_the_diagnosis_of_the_same_scenario():
+    from optimizer.analysis.diagnose import diagnose
+    from optimizer.analysis.sweep import Diagnoser
+
+    dg = Diagnoser("highs")
+    targets = load_targets([SMALL, SMALL + "@rich"], sets=["chips.b.min_units=100"])
+    targets += load_targets([SMALL], sets=["chips.b.min_units=100"])  # the first target again: diagnosed once
+    res = compare(targets, diagnoser=dg)
+    assert [c.outcome.status for c in res.columns] == ["infeasible", "optimal", "infeasible"]
+    assert res.columns[1].diagnosis is None and dg.computed == 1
+    independent = diagnose(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario)
+    assert res.columns[0].diagnosis.to_dict() == independent.to_dict()
+    assert res.columns[2].diagnosis is res.columns[0].diagnosis
+    rows = {r.key: r for r in res.rows()}
+    assert rows["conflict"].values == ["budget[cn], domestic_share[cn], chip_min[b]", None,
+                                       "budget[cn], domestic_share[cn], chip_min[b]"]
+    assert rows["diagnosis"].values[0] == independent.sentence and rows["diagnosis"].diffs == [None] * 3
+    assert rows["fixes"].values[0] == ("--set sites.cn.budget.amount=2000; --set sites.cn.domestic_min_share=0; "
+                                       "--set chips.b.min_units=50")
+    doc = compare_doc(res)["scenarios"]
+    assert doc[0]["diagnosis"] == independent.to_dict() and doc[1]["diagnosis"] is None
+
+
+def test_no_diagnosis_rows_when_every_column_is_optimal():
+    res = compare(load_targets([SMALL, SMALL + "@rich"]))
+    assert {"conflict", "diagnosis", "fixes"}.isdisjoint(r.key for r in res.rows())
+    assert all(c.diagnosis is None for c in res.columns)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from optimizer import io
 from optimizer.analysis import engine
+from optimizer.analysis.diagnose import diagnose
 from optimizer.analysis.sweep import prepare, sweep
 from optimizer.errors import InputError
 from optimizer.plan import make_plan
@@ -140,3 +141,51 @@ def test_bad_sweeps_are_input_errors(varies, message):
         prepare(io.load(SMALL), varies)
     assert message in str(e.value)
     assert e.value.exit_code == 2
+
+
+# --------------------------------------------------------------------------- diagnosis of infeasible points
+
+
+def test_infeasible_point_carries_the_diagnosis_of_the_same_scenario_built_with_set():
+    # b.min_units=100: b costs 1000, the 50% floor then needs 1000 of a: 2000 > budget 1000 (a's cap of 100 units
+    # = 1000 is not involved). Hand fixes: budget 2000; floor 0 (all 1000 goes on b); b.min_units 50 (20 m <= 1000).
+    res = sweep(io.load(SMALL), ["chips.b.min_units=0,100"])
+    ok, bad = res.points
+    assert ok.diagnosis is None
+    d = bad.diagnosis
+    assert d is not None
+    assert d.conflict == ["budget[cn]", "domestic_share[cn]", "chip_min[b]"]
+    assert {f.path: f.needed for f in d.fixes} == {
+        "sites.cn.budget.amount": 2000, "sites.cn.domestic_min_share": 0, "chips.b.min_units": 50,
+    }
+    independent = diagnose(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario)
+    assert d.to_dict() == independent.to_dict()
+
+
+def test_grid_points_each_get_their_own_diagnosis():
+    # floor f, b.min_units m (CNY 10 each, budget 1000): feasible iff 10 m <= (1 - f) x 1000, i.e. m <= 100 (1 - f)
+    res = sweep(io.load(SMALL), ["sites.cn.domestic_min_share=0.5,0.8", "chips.b.min_units=10,30,60"])
+    got = {(p.values["sites.cn.domestic_min_share"], p.values["chips.b.min_units"]): p for p in res.points}
+    for (f, m), p in got.items():
+        assert (p.outcome.status == "infeasible") == (m > 100 * (1 - f) + 1e-9), (f, m)
+        assert (p.diagnosis is not None) == (p.outcome.status == "infeasible")
+    # (0.8, 30): lower the floor to 1 - 300/1000 = 0.7, or b.min_units to 20; (0.5, 60): 0.4 or 50
+    for (f, m), floor, units in (((0.8, 30), 0.7, 20), ((0.5, 60), 0.4, 50), ((0.8, 60), 0.4, 20)):
+        fixes = {x.path: x.needed for x in got[(f, m)].diagnosis.fixes}
+        assert fixes["sites.cn.domestic_min_share"] == pytest.approx(floor, abs=1e-3 * floor)
+        assert fixes["sites.cn.domestic_min_share"] <= floor  # rounded on the safe side
+        assert fixes["chips.b.min_units"] == units
+
+
+def test_diagnoser_computes_once_per_distinct_scenario(monkeypatch):
+    import optimizer.analysis.sweep as sweep_mod
+
+    calls = []
+    real = sweep_mod.diagnose
+    monkeypatch.setattr(sweep_mod, "diagnose", lambda s, **kw: calls.append(s.name) or real(s, **kw))
+    dg = sweep_mod.Diagnoser("highs")
+    a = dg(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario)
+    b = dg(io.load(SMALL, sets=["chips.b.min_units=100.0"]).scenario)  # loaded again: the same scenario
+    c = dg(io.load(SMALL, sets=["chips.b.min_units=90"]).scenario)
+    assert a is b and a is not c and len(calls) == 2 == dg.computed
+    assert c.conflict == a.conflict and {f.path: f.needed for f in c.fixes}["sites.cn.budget.amount"] == 1800

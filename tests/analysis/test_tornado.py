@@ -145,3 +145,13 @@ def test_bad_params_fail_before_any_solve(monkeypatch, param, message):
         tornado(io.load(SMALL), params=[param])
     assert message in str(e.value)
     assert calls == []
+
+
+def test_base_infeasible_error_carries_the_diagnosis():
+    from optimizer.analysis.diagnose import diagnose
+
+    with pytest.raises(InfeasibleError) as e:
+        tornado(io.load(SMALL, sets=["chips.b.min_units=100"]))
+    independent = diagnose(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario)
+    assert e.value.diagnosis.to_dict() == independent.to_dict()
+    assert "--set chips.b.min_units=50" in str(e.value) and "nothing to swing" in str(e.value)

@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, SCENARIOS
 
+from optimizer import io
+from optimizer.analysis.diagnose import diagnose
 from optimizer.cli import cli
 from optimizer.cli import whatif
 
@@ -41,8 +43,9 @@ def test_sweep_json_shape_and_values():
     assert doc["vary"] == [{"path": "sites.cn.budget.amount", "spec": "1000,3000", "base": 1000.0, "values": [1000, 3000]}]
     assert len(doc["points"]) == 2
     for p in doc["points"]:
-        assert set(p) == {"values", "status", "effective_tops", "spend", "units", "domestic_share", "binding"}
-        assert set(p["units"]) == {"cn/a", "cn/b"}
+        assert set(p) == {"values", "status", "effective_tops", "spend", "units", "domestic_share", "binding",
+                          "diagnosis"}
+        assert set(p["units"]) == {"cn/a", "cn/b"} and p["diagnosis"] is None  # both points are optimal
     p0, p1 = doc["points"]
     assert p0["values"] == {"sites.cn.budget.amount": 1000}
     assert p0["effective_tops"] == pytest.approx(5500, rel=1e-6)
@@ -247,8 +250,10 @@ def test_compare_json_shape_and_diffs():
     labels = [s["label"] for s in doc["scenarios"]]
     assert labels == ["whatif_small", "@rich", "@cheap_b"]  # one file: variants are labelled by name
     keys = {"label", "file", "variants", "applied", "scenario", "status", "effective_tops", "delivered_tops", "int8_tops",
-            "spend", "units_total", "units", "spend_by_site", "domestic_share", "spend_by_vendor", "binding", "diff"}
+            "spend", "units_total", "units", "spend_by_site", "domestic_share", "spend_by_vendor", "binding", "diagnosis",
+            "diff"}
     assert all(set(s) == keys for s in doc["scenarios"])
+    assert all(s["diagnosis"] is None for s in doc["scenarios"])  # all optimal
     assert doc["scenarios"][0]["diff"] is None
     rich, cheap = doc["scenarios"][1]["diff"], doc["scenarios"][2]["diff"]
     assert rich["effective_tops"] == pytest.approx(5500, rel=1e-6) and rich["spend"] == pytest.approx(1000, rel=1e-6)
@@ -300,3 +305,117 @@ def test_commands_are_registered():
     res = run("--help")
     for name in ("sweep", "tornado", "compare"):
         assert name in res.stdout
+
+
+# --------------------------------------------------------------------------- diagnosis of infeasible points
+
+DIAG_KEYS = {"conflict", "explanation", "rules", "fixes", "no_single_fix", "integer_only", "notes"}
+FIX_KEYS = {"constraint", "path", "current", "needed", "set", "direction", "text"}
+
+
+def _set_args(fix_set: str) -> list[str]:
+    flag, assignment = fix_set.split(" ", 1)  # "--set PATH=VALUE", exactly as a planner pastes it
+    assert flag == "--set"
+    return [flag, assignment]
+
+
+def test_sweep_infeasible_point_json_diagnosis_equals_solve_and_each_fix_works():
+    doc = jdoc(run("sweep", SMALL, "--vary", "chips.b.min_units=0,100", "--json", "--no-report"))
+    ok, bad = doc["points"]
+    assert ok["diagnosis"] is None
+    d = bad["diagnosis"]
+    assert set(d) == DIAG_KEYS and all(set(f) == FIX_KEYS for f in d["fixes"])
+    independent = diagnose(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario).to_dict()
+    assert d == json.loads(json.dumps(independent))
+    # worked by hand: budget 2000, floor 0, b.min_units 50
+    assert [f["set"] for f in d["fixes"]] == [
+        "--set sites.cn.budget.amount=2000", "--set sites.cn.domestic_min_share=0", "--set chips.b.min_units=50"]
+    # the point fails on its own, and each fix pasted after the point's --set makes it feasible
+    assert run("solve", SMALL, "--set", "chips.b.min_units=100", "--no-report").exit_code == 3
+    for f in d["fixes"]:
+        res = run("solve", SMALL, "--set", "chips.b.min_units=100", *_set_args(f["set"]), "--no-report")
+        assert res.exit_code == 0, (f["set"], res.stderr)
+
+
+def test_sweep_baseline_infeasible_point_fixes_work_when_pasted():
+    # the shipped scenario with 30,000 H20 contracted and a 95% domestic floor; one fix moves the varied number itself
+    setting = ["--set", "chips.h20.min_units=30000"]
+    doc = jdoc(run("sweep", BASELINE, "--vary", "sites.cn.domestic_min_share=0.95", *setting, "--json", "--no-report"))
+    (p,) = doc["points"]
+    assert p["status"] == "infeasible"
+    independent = diagnose(io.load(BASELINE, sets=["chips.h20.min_units=30000",
+                                                   "sites.cn.domestic_min_share=0.95"]).scenario).to_dict()
+    assert p["diagnosis"]["conflict"] == independent["conflict"]
+    assert p["diagnosis"]["fixes"] == json.loads(json.dumps(independent["fixes"]))
+    assert "domestic_share[cn]" in p["diagnosis"]["conflict"] and "chip_min[h20]" in p["diagnosis"]["conflict"]
+    assert p["diagnosis"]["fixes"]
+    for f in p["diagnosis"]["fixes"]:
+        res = run("solve", BASELINE, *setting, "--set", "sites.cn.domestic_min_share=0.95", *_set_args(f["set"]),
+                  "--no-report")
+        assert res.exit_code == 0, (f["set"], res.stderr)
+
+
+def test_sweep_text_names_the_conflict_and_the_first_fix():
+    res = run("sweep", SMALL, "--vary", "chips.b.min_units=0,100", "--no-report")
+    assert res.exit_code == 0 and res.stdout == ""
+    assert "conflict: budget[cn], domestic_share[cn], chip_min[b]" in res.stderr
+    assert "chips.b.min_units=100: --set sites.cn.budget.amount=2000" in res.stderr
+
+
+def test_sweep_sheet_has_the_diagnosis_text(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "s.xlsx"
+    res = run("sweep", SMALL, "--vary", "chips.b.min_units=0,100", "-o", str(out))
+    assert res.exit_code == 0, res.stderr
+    ws = openpyxl.load_workbook(out)["Sweep"]
+    h = [c.value for c in ws[1]]
+    dcol, fcol = h.index("Diagnosis") + 1, h.index("Fixes (one number each)") + 1
+    sentence = diagnose(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario).sentence
+    assert sentence.startswith("budget[cn] <= CNY 1,000 of spend cannot hold together with domestic_share[cn] >= 50%")
+    assert ws.cell(3, 1).value == 100 and ws.cell(3, dcol).value == sentence and ws.cell(3, dcol).data_type == "s"
+    assert ws.cell(3, fcol).value == ("--set sites.cn.budget.amount=2000; --set sites.cn.domestic_min_share=0; "
+                                      "--set chips.b.min_units=50")
+    assert ws.cell(2, dcol).value in (None, "") and ws.cell(2, fcol).value in (None, "")
+
+
+def test_compare_infeasible_column_carries_its_diagnosis(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "c.xlsx"
+    args = ["compare", SMALL, SMALL + "@all_domestic", "--set", "chips.b.min_units=1"]
+    doc = jdoc(run(*args, "--json", "--no-report"))
+    first, bad = doc["scenarios"]
+    assert first["diagnosis"] is None
+    independent = diagnose(io.load(SMALL, variants=["all_domestic"], sets=["chips.b.min_units=1"]).scenario)
+    assert bad["diagnosis"] == json.loads(json.dumps(independent.to_dict()))
+    # by hand: one b (CNY 10) must be bought and a 100% floor forbids it; a can take at most 990 of 1000 -> 0.99
+    assert bad["diagnosis"]["conflict"] == ["domestic_share[cn]", "chip_min[b]"]
+    assert [f["set"] for f in bad["diagnosis"]["fixes"]] == [
+        "--set sites.cn.domestic_min_share=0.99", "--set chips.b.min_units=0"]
+    for f in bad["diagnosis"]["fixes"]:
+        res = run("solve", SMALL, "--variant", "all_domestic", "--set", "chips.b.min_units=1", *_set_args(f["set"]),
+                  "--no-report")
+        assert res.exit_code == 0, (f["set"], res.stderr)
+    text = run(*args, "-o", str(out))
+    assert text.exit_code == 0
+    assert "domestic_share[cn], chip_min[b]" in text.stderr and "--set sites.cn.domestic_min_share=0.99" in text.stderr
+    assert independent.sentence in text.stderr
+    ws = openpyxl.load_workbook(out)["Compare"]
+    rows = {ws.cell(r, 2).value: r for r in range(2, ws.max_row + 1)}
+    assert ws.cell(rows["Diagnosis"], 5).value == independent.sentence
+    assert ws.cell(rows["Diagnosis"], 4).value in (None, "")  # the optimal column has none
+    assert ws.cell(rows["Conflict"], 5).value == "domestic_share[cn], chip_min[b]"
+
+
+def test_tornado_infeasible_base_prints_the_diagnosis_like_solve():
+    res = run("tornado", SMALL, "--set", "chips.b.min_units=100", "--json", "--no-report")
+    assert res.exit_code == 3
+    doc = json.loads(res.stdout)
+    independent = diagnose(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario)
+    assert doc["base"]["diagnosis"] == json.loads(json.dumps(independent.to_dict()))
+    solved = run("solve", SMALL, "--set", "chips.b.min_units=100", "--no-report")
+    assert solved.exit_code == 3
+    assert solved.stderr.strip() in res.stderr  # the same conflict and fixes as solve prints
+    assert "--set sites.cn.budget.amount=2000" in res.stderr and "nothing to swing" in res.stderr
+    assert "Traceback" not in res.stderr
