@@ -229,8 +229,9 @@ def check_optimality(s: Scenario, plan: Plan) -> dict:
     Continuous plans must meet the bound (an optimality certificate);
     integer plans report their gap to the relaxation bound.
     """
+    tie = {"tie_break": plan.result.extra["tie_break"]} if plan.result.extra.get("tie_break") else {}
     if plan.result.shadow_prices is None or not np.all(np.isfinite(plan.result.shadow_prices)):
-        return {"certificate": "none", "bound": None, "gap": None}
+        return {"certificate": "none", "bound": None, "gap": None, **tie}
     shadow = {c.name: c.shadow_price or 0.0 for c in plan.constraints}
     primal, bound, problems = verify_mod.duality_gap(s, plan.units(), shadow)
     gap = (bound - primal) / max(1.0, abs(bound))
@@ -239,8 +240,8 @@ def check_optimality(s: Scenario, plan: Plan) -> dict:
             raise VerificationError(
                 problems + [f"optimality: plan gives {primal:,.6g} effective TOPS but the dual bound is {bound:,.6g}"]
             )
-        return {"certificate": "lp-duality", "bound": bound, "gap": max(gap, 0.0)}
-    return {"certificate": "relaxation-bound", "bound": bound, "gap": max(gap, 0.0)}
+        return {"certificate": "lp-duality", "bound": bound, "gap": max(gap, 0.0), **tie}
+    return {"certificate": "relaxation-bound", "bound": bound, "gap": max(gap, 0.0), **tie}
 
 
 def make_plan(scenario: Scenario | Loaded, solver: str = "highs", raise_on_status: bool = True) -> Plan:

@@ -63,7 +63,7 @@ from .. import verify as verify_mod
 from ..io import Loaded
 from ..plan import Plan, check_optimality, assemble, make_plan
 from ..schema import Scenario
-from ..solve import MIP_REL_GAP, TIE_REL, SolveResult, Status, drop_dust, row_scales, silenced, solver_version
+from ..solve import MIP_REL_GAP, TIE_BREAK_SECONDS, TIE_GAP, TIE_REL, SolveResult, better_tie, Status, drop_dust, row_scales, silenced, solver_version
 from ..solve import divisors, unaffordable_columns  # the same numerics as solve.solve, not copies
 
 
@@ -258,9 +258,27 @@ class _Persistent:
         floor = opt - TIE_REL * abs(opt)
         lo[self.m] = floor / self.cmax
         self._push(cost, colup, lo, up)
-        self._run()
+        if self.integer:  # as solve.solve: spend proven to TIE_GAP, TIE_BREAK_SECONDS as a backstop
+            self.h.setOptionValue("mip_rel_gap", TIE_GAP)
+            saved = self.deadline
+            limit = time.monotonic() + TIE_BREAK_SECONDS
+            self.deadline = limit if saved is None else min(saved, limit)
+            try:
+                self._run()
+            finally:
+                self.deadline = saved
+                self.h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+        else:
+            self._run()
         st = Status.OPTIMAL if self.h.getModelStatus() == self.hs.HighsModelStatus.kOptimal else Status.ERROR
         return st, (self._values() if st is Status.OPTIMAL else np.zeros(self.n))
+
+    def tie_candidate(self) -> np.ndarray:
+        """The tie-break's incumbent (model order) after a time limit, NaN where there is none."""
+        try:
+            return np.round(self._values())
+        except Exception:  # noqa: BLE001 - no primal solution to read
+            return np.full(self.n, np.nan)
 
     def _values(self) -> np.ndarray:
         x = np.asarray(self.h.getSolution().col_value, dtype=float)
@@ -373,14 +391,27 @@ class Resolver:
                     pis, djs = np.full(len(lm.rows), np.nan), np.full(n, np.nan)
             else:
                 pis, djs = mip.duals()
+        tie_note = ""
         if opt > 0:
             st2, lots2 = mip.tie_break(opt, face)
             if st2 is Status.OPTIMAL:
                 lots = lots2
-            elif mip.timed_out():  # not the cheapest plan yet: no answer rather than another one
+            elif self.deadline is not None and time.monotonic() >= self.deadline:
+                # the caller's deadline, not the tie-break's own limit: no answer rather than another one
                 return SolveResult(Status.ERROR, "highs", np.zeros(n), float("nan"), solver_version=self._version,
                                    message="time limit")
+            elif integer:  # as solve.solve: keep the cheapest plan found at the TOPS floor, and say so
+                tie_note = f"least-spend tie-break stopped after {TIE_BREAK_SECONDS:g} s; "
+                cand = mip.tie_candidate()
+                if better_tie(lm, lots, cand, opt - TIE_REL * abs(opt)):
+                    lots = cand
+                    tie_note += "the plan is the cheapest found with maximum effective TOPS, not proven the cheapest"
+                else:
+                    tie_note += "the plan has maximum effective TOPS; a cheaper plan with the same TOPS may exist"
         if integer:
             lots = np.round(lots)
         units = drop_dust(lm, lots * lm.scale)
-        return SolveResult(Status.OPTIMAL, "highs", units, float(np.dot(lm.c, units)), pis, djs, basis, self._version)
+        res = SolveResult(Status.OPTIMAL, "highs", units, float(np.dot(lm.c, units)), pis, djs, basis, self._version)
+        if tie_note:
+            res.extra["tie_break"] = tie_note
+        return res

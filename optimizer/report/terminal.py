@@ -40,6 +40,8 @@ def summary(plan: Plan, report: str | None = None) -> str:
         out.append(f"optimality: proven by LP duality (gap {opt['gap']:.1e}, within the 1e-7 tie-break tolerance)")
     elif opt.get("certificate") == "relaxation-bound":
         out.append(f"optimality: whole lots reach {100 * (1 - opt['gap']):.5f}% of the continuous bound ({opt['bound']:,.0f} effective TOPS)")
+    if opt.get("tie_break"):
+        out.append(f"note: {opt['tie_break']}")
     if plan.loaded and plan.loaded.applied:
         out.append("applied: " + "; ".join(_applied(a) for a in plan.loaded.applied))
     out += [
