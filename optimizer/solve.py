@@ -371,13 +371,8 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
         if st2 is Status.OPTIMAL:
             lots = np.array([v or 0.0 for v in found], dtype=float)
         elif integer:
-            tie_note = f"least-spend tie-break stopped after {TIE_BREAK_SECONDS:g} s; "
             cand = np.round(np.array([v if v is not None else np.nan for v in found], dtype=float))
-            if better_tie(lm, lots, cand, floor):
-                lots = cand
-                tie_note += "the plan is the cheapest found with maximum effective TOPS, not proven the cheapest"
-            else:
-                tie_note += "the plan has maximum effective TOPS; a cheaper plan with the same TOPS may exist"
+            lots, tie_note = tie_break_fallback(lm, lots, cand, floor)
     if integer:
         lots = np.round(lots)
     units = drop_dust(lm, lots * lm.scale)
@@ -387,6 +382,14 @@ def solve(lm: LinearModel, solver: str = "highs", tie_break: bool = True, duals:
     if tie_note:
         res.extra["tie_break"] = tie_note
     return res
+
+
+def tie_break_fallback(lm: LinearModel, lots: np.ndarray, cand: np.ndarray, floor: float) -> tuple[np.ndarray, str]:
+    """After a tie-break stopped by its time limit: its incumbent if usable, else the first plan; and the note."""
+    note = f"least-spend tie-break stopped after {TIE_BREAK_SECONDS:g} s; "
+    if better_tie(lm, lots, cand, floor):
+        return cand, note + "the plan is the cheapest found with maximum effective TOPS, not proven the cheapest"
+    return lots, note + "the plan has maximum effective TOPS; a cheaper plan with the same TOPS may exist"
 
 
 def better_tie(lm: LinearModel, lots: np.ndarray, cand: np.ndarray, floor: float) -> bool:

@@ -63,7 +63,7 @@ from .. import verify as verify_mod
 from ..io import Loaded
 from ..plan import Plan, check_optimality, assemble, make_plan
 from ..schema import Scenario
-from ..solve import MIP_REL_GAP, TIE_BREAK_SECONDS, TIE_GAP, TIE_REL, SolveResult, better_tie, Status, drop_dust, row_scales, silenced, solver_version
+from ..solve import MIP_REL_GAP, TIE_BREAK_SECONDS, TIE_GAP, TIE_REL, SolveResult, tie_break_fallback, Status, drop_dust, row_scales, silenced, solver_version
 from ..solve import divisors, unaffordable_columns  # the same numerics as solve.solve, not copies
 
 
@@ -401,13 +401,7 @@ class Resolver:
                 return SolveResult(Status.ERROR, "highs", np.zeros(n), float("nan"), solver_version=self._version,
                                    message="time limit")
             elif integer:  # as solve.solve: keep the cheapest plan found at the TOPS floor, and say so
-                tie_note = f"least-spend tie-break stopped after {TIE_BREAK_SECONDS:g} s; "
-                cand = mip.tie_candidate()
-                if better_tie(lm, lots, cand, opt - TIE_REL * abs(opt)):
-                    lots = cand
-                    tie_note += "the plan is the cheapest found with maximum effective TOPS, not proven the cheapest"
-                else:
-                    tie_note += "the plan has maximum effective TOPS; a cheaper plan with the same TOPS may exist"
+                lots, tie_note = tie_break_fallback(lm, lots, mip.tie_candidate(), opt - TIE_REL * abs(opt))
         if integer:
             lots = np.round(lots)
         units = drop_dust(lm, lots * lm.scale)
