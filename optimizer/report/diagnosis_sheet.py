@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment
 
 from ..analysis.diagnose import Diagnosis
 from .files import write_atomic
-from .xlsx import FMT_GENERAL, TITLE_FONT, fit_columns, header, put
+from .xlsx import FMT_GENERAL, TITLE_FONT, fit_columns, header, print_setup, put
 
 SHEET = "Diagnosis"
 
@@ -66,8 +66,9 @@ def add_diagnosis_sheet(wb: Workbook, diagnosis: Diagnosis, title: str = SHEET) 
         row += 2
         put(ws, row, 1, "Not enough alone", bold=True)
         put(ws, row, 2, ", ".join(diagnosis.no_single_fix) + ": another conflict remains when only this number changes")
-    fit_columns(ws, max_width=80)
+    fit_columns(ws, max_width=80, from_row=4)  # the title and subtitle (rows 1-2) run on to the right
     ws.column_dimensions["B"].width = 80
+    print_setup(ws)
     return ws
 
 
