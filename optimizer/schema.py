@@ -235,27 +235,52 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     return [p for p in out if not (p in seen or seen.add(p))]
 
-def model_at(loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model class that lives at ``loc`` (for 'did you mean')."""
+def unwrap_annotation(ann: Any, meta: list) -> Any:
+    """Strip Annotated[...] (collecting its metadata into ``meta``) and Optional[...]."""
+    import types
+    import typing
+    from typing import get_args, get_origin
+
+    while True:
+        origin = get_origin(ann)
+        if origin is typing.Annotated:
+            args = get_args(ann)
+            ann = args[0]
+            meta.extend(args[1:])
+            continue
+        if origin in (typing.Union, types.UnionType):
+            args = [a for a in get_args(ann) if a is not type(None)]
+            if len(args) == 1:
+                ann = args[0]
+                continue
+        return ann
+
+
+def annotation_at(loc: tuple) -> tuple[Any, list] | None:
+    """The type annotation (unwrapped) and its constraint metadata of the field at ``loc``."""
     from typing import get_args, get_origin
 
     ann: Any = Scenario
+    meta: list = []
     for part in loc:
+        meta = []
+        ann = unwrap_annotation(ann, meta)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             f = ann.model_fields.get(part) if isinstance(part, str) else None
             if f is None:
                 return None
-            ann = f.annotation
+            ann, meta = f.annotation, list(f.metadata)
         elif get_origin(ann) is dict:
             ann = get_args(ann)[1]
         elif get_origin(ann) is list:
             ann = get_args(ann)[0]
         else:
             return None
-        while True:  # unwrap Optional / Annotated
-            args = [a for a in get_args(ann) if a is not type(None)]
-            if get_origin(ann) is not None and get_origin(ann) not in (dict, list) and args:
-                ann = args[0]
-            else:
-                break
+    return unwrap_annotation(ann, meta), meta
+
+
+def model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that lives at ``loc`` (for 'did you mean')."""
+    found = annotation_at(tuple(loc))
+    ann = found[0] if found else None
     return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None

@@ -17,17 +17,15 @@ input, named with the point, before anything is solved.
 from __future__ import annotations
 
 import math
-import types
-import typing
 from dataclasses import dataclass, field
-from typing import Any, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .. import io
 from ..errors import InputError, Problem
-from ..schema import Scenario
+from ..schema import Scenario, annotation_at
 
 MAX_COUNT = 1000  # values in one --vary
 MAX_POINTS = 5000  # points in a whole sweep (the grid of all --vary)
@@ -223,41 +221,12 @@ def value_at(scenario: Scenario, path: str) -> Any:
     return cur
 
 
-def _unwrap(ann: Any, meta: list) -> Any:
-    while True:
-        origin = get_origin(ann)
-        if origin is typing.Annotated:
-            args = get_args(ann)
-            ann = args[0]
-            meta.extend(args[1:])
-            continue
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in get_args(ann) if a is not type(None)]
-            if len(args) == 1:
-                ann = args[0]
-                continue
-        return ann
-
-
 def bounds(path: str) -> Bounds | None:
     """The schema's valid range for the number at ``path`` (None if not a number field)."""
-    ann: Any = Scenario
-    meta: list = []
-    for part in path.split("."):
-        meta = []
-        ann = _unwrap(ann, meta)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            f = ann.model_fields.get(part)
-            if f is None:
-                return None
-            ann, meta = f.annotation, list(f.metadata)
-        elif get_origin(ann) is dict:
-            ann = get_args(ann)[1]
-        elif get_origin(ann) is list:
-            ann = get_args(ann)[0]
-        else:
-            return None
-    ann = _unwrap(ann, meta)
+    found = annotation_at(tuple(path.split(".")))
+    if found is None:
+        return None
+    ann, meta = found
     if ann not in (int, float):
         return None
     b = Bounds(integer=ann is int)
