@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .errors import InputError, Problem
 from .loader import ScenarioLoader
-from .schema import Scenario, model_at
+from .schema import Scenario, _field, field_names, model_at, unwrap_annotation
 
 def parse_assignment(item: str) -> tuple[str, Any]:
     if "=" not in item:
@@ -51,7 +51,7 @@ def known_paths(data: dict) -> list[str]:
         if isinstance(obj, dict):
             keys = set(map(str, obj))
             if model is not None:
-                keys |= set(model.model_fields)
+                keys |= set(field_names(model))
             for k in sorted(keys):
                 if k == "variants" and not prefix:
                     continue
@@ -93,7 +93,7 @@ def set_path(data: dict, path: str, value: Any, file: str | None = None, origin:
                 # a new key is allowed as the last part inside a mapping field (sites.cn.prices.h20, fx.EUR);
                 # the whole scenario is validated afterwards, so a wrong key is still named there
                 new_key = model is None and last and _is_mapping_field(tuple(walked))
-                if not new_key and (model is None or part not in model.model_fields):
+                if not new_key and (model is None or part not in field_names(model)):
                     _unknown_path(data, path, file, origin)
                 if not last:
                     cur[part] = {}
@@ -116,8 +116,9 @@ def _is_mapping_field(loc: tuple) -> bool:
     if not loc or not isinstance(loc[-1], str):
         return False
     parent = model_at(loc[:-1]) if len(loc) > 1 else Scenario
-    f = parent.model_fields.get(loc[-1]) if parent is not None else None
-    return f is not None and get_origin(f.annotation) is dict
+    f = _field(parent, loc[-1]) if parent is not None else None
+    # a union such as "number or mapping by period" counts as a mapping when a key follows
+    return f is not None and get_origin(unwrap_annotation(f.annotation, [], part="key")) is dict
 
 
 def _unknown_path(data: dict, path: str, file: str | None, origin: str) -> None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from . import compliance
 from .errors import InputError, Problem
 from .loader import Source, kind_of
-from .schema import SCHEMA_VERSION, Scenario, model_at
+from .schema import SCHEMA_VERSION, UNION_TAGS, Scenario, _field, field_names, model_at
 
 def _loc_path(loc: tuple) -> str:
     return ".".join(str(x) for x in loc)
@@ -28,14 +28,15 @@ def _clean_loc(loc: tuple) -> tuple:
     # pydantic adds pseudo-locations for unions, e.g. 'float', '[key]', 'function-after[...]'
     out = []
     for x in loc:
-        if isinstance(x, str) and (x.startswith("function-") or x in {"float", "int", "str", "bool", "constrained-str", "[key]"}):
+        if isinstance(x, str) and (x.startswith("function-") or x in UNION_TAGS
+                                   or x in {"float", "int", "str", "bool", "constrained-str", "[key]"}):
             continue
         out.append(x)
     return tuple(out)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
+    return field_names(model)
 
 
 
@@ -86,7 +87,7 @@ def _problem_for(err: dict, loc: tuple, src: Source | None) -> Problem:
     if typ == "missing":
         msg = "required field is missing"
     elif typ == "schema_version":
-        msg = f"unsupported schema_version {_show(ctx.get('got'))}; this chipalloc reads schema_version: {SCHEMA_VERSION}"
+        msg = f"unsupported schema_version {_show(ctx.get('got'))}; this chipalloc reads schema_version: 1 or 2"
     elif typ == "min_above_max":
         msg = (
             f"min_units ({_show(float(ctx['min_units']))}) is above max_units ({_show(float(ctx['max_units']))}); "
@@ -193,7 +194,10 @@ def country_problems(sc: Scenario) -> list[tuple[str, str]]:
         found += [(f"export_controls.origins.{i}", c) for i, c in enumerate(ec.origins)]
         found += [(f"export_controls.tiers.{c}", c) for c in ec.tiers]
         found += [(f"export_controls.tpp_caps.{c}", c) for c in ec.tpp_caps]
-        found += [(f"export_controls.licenses.{i}.country", lic.country) for i, lic in enumerate(ec.licenses)]
+        found += [(f"export_controls.licenses.{i}.country", lic.country) for i, lic in sc.licences()]
+        found += [(f"export_controls.headquarters_countries.{i}", c) for i, c in enumerate(ec.headquarters_countries)]
+    if sc.buyer is not None:
+        found.append(("buyer.headquarters", sc.buyer.headquarters))
     return [(p, f"{c!r} is not an ISO 3166 country code (e.g. CN, US, MY)") for p, c in found if c not in ISO_COUNTRIES]
 
 
@@ -235,7 +239,7 @@ def bool_number_problems(data: Any) -> list[tuple[tuple, str]]:
             return
         if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(value, dict):
             for k, v in value.items():
-                f = ann.model_fields.get(k) if isinstance(k, str) else None
+                f = _field(ann, k)
                 if f is not None:
                     walk(v, f.annotation, loc + (k,), depth + 1)
         elif get_origin(ann) is dict and isinstance(value, dict):

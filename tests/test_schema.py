@@ -6,7 +6,7 @@ import pytest
 from conftest import base_data, scenario_of
 from optimizer.errors import InputError
 from optimizer.io import validate_data
-from optimizer.schema import SCHEMA_VERSION, Scenario
+from optimizer.schema import SCHEMA_VERSION, SCHEMA_VERSIONS, Scenario
 
 
 def _set(*path_and_value):
@@ -39,7 +39,7 @@ CASES = [
     # (mutation, problem path, message fragment)
     pytest.param(_set("budgett", {"amount": 1}), "budgett", "unknown field", id="unknown-field-top"),
     pytest.param(_set("chips", "a", "unit_prise", 3), "chips.a.unit_prise", "unknown field", id="unknown-field-chip"),
-    pytest.param(_set("schema_version", 2), "schema_version", "schema_version: 1", id="schema-version-2"),
+    pytest.param(_set("schema_version", 3), "schema_version", "schema_version: 1 or 2", id="schema-version-3"),
     pytest.param(_set("schema_version", "1"), "schema_version", "schema_version: 1", id="schema-version-string"),
     pytest.param(_pop("schema_version"), "schema_version", "missing", id="schema-version-missing"),
     pytest.param(_rename_chip, "chips.H20", "not a valid id", id="bad-id-uppercase"),
@@ -133,8 +133,8 @@ def test_several_problems_are_reported_together():
     assert {"chips.a.vendor", "chips.b.architecture"} <= {p.path for p in ei.value.problems}
 
 
-def test_supported_version():
-    assert SCHEMA_VERSION == 1
+def test_supported_versions():
+    assert SCHEMA_VERSION == 2 and SCHEMA_VERSIONS == (1, 2)
 
 
 def test_defaults():

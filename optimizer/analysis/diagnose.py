@@ -255,7 +255,7 @@ class _Oracle:
     def __init__(self, s: Scenario, solver: str):
         self.s = s
         self.solver = solver
-        self.data = s.model_dump(mode="python")
+        self.data = s.model_dump(mode="python", by_alias=True)
         self.calls = 0
 
     def rows_feasible(self, lm: model_mod.LinearModel, rows: Sequence[int], integer: bool) -> bool:

@@ -25,7 +25,7 @@ from pydantic.fields import FieldInfo
 
 from .. import io
 from ..errors import InputError, Problem
-from ..schema import Scenario, annotation_at
+from ..schema import Scenario, annotation_at, value_at  # noqa: F401 - value_at re-exported
 
 MAX_COUNT = 1000  # values in one --vary
 MAX_POINTS = 5000  # points in a whole sweep (the grid of all --vary)
@@ -195,30 +195,6 @@ def base_data(loaded: io.Loaded) -> dict:
         else:
             data = io.set_path(data, a["set"], a["value"], file=loaded.path, origin="--set")
     return data
-
-
-def value_at(scenario: Scenario, path: str) -> Any:
-    """The validated scenario's value at a dotted path (defaults included), or None."""
-    cur: Any = scenario
-    for part in path.split("."):
-        if isinstance(cur, BaseModel):
-            if part not in type(cur).model_fields:
-                return None
-            cur = getattr(cur, part)
-        elif isinstance(cur, dict):
-            key: Any = part
-            if key not in cur and part.isdigit() and int(part) in cur:
-                key = int(part)
-            if key not in cur:
-                return None
-            cur = cur[key]
-        elif isinstance(cur, (list, tuple)):
-            if not part.isdigit() or int(part) >= len(cur):
-                return None
-            cur = cur[int(part)]
-        else:
-            return None
-    return cur
 
 
 def bounds(path: str) -> Bounds | None:
