@@ -1,9 +1,12 @@
 """From a validated scenario to a verified plan: the library's main entry point.
 
-``make_plan`` builds the model, solves it, verifies the result independently
-and assembles every table the reports need (allocation, constraints with
-shadow prices and their meaning, per-site figures, compliance). Reports only
-read a :class:`Plan`; they never solve.
+``make_plan`` runs the phases in order, each separate: build the model,
+solve it, verify the result independently (repairing a plan that breaks a row
+only within the solver's own tolerance by re-solving with tighter tolerances),
+then assemble every table the reports need (allocation, leases, periods,
+constraints with shadow prices and their meaning, per-site figures,
+compliance). Reports only read a :class:`Plan`; they never solve.
+:meth:`Plan.frames` gives the tables as pandas DataFrames.
 """
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ from . import verify as verify_mod
 from .compliance import Decision
 from .errors import InfeasibleError, SolveError, UnboundedError, VerificationError
 from .io import Loaded
+from .model import BUY, LEASE, NONE, family
 from .schema import Scenario
-from .solve import SolveResult, Status, solve
+from .solve import Solver, SolveResult, Status, scaled, solve
 
 
 @dataclass
@@ -30,12 +34,34 @@ class AllocationRow:
     origin: str
     domestic: bool
     units: float
-    unit_price: float  # reporting currency
+    unit_price: float  # reporting currency, at the order period
     spend: float
     int8_tops: float  # per unit
     flexibility: float
     delivery_rate: float
-    effective_tops: float  # total for the row
+    effective_tops: float  # units x INT8 x flexibility x delivery rate (0 when stranded)
+    period: str | None = None  # order period (None without periods)
+    delivery_period: str | None = None
+    outcome: str | None = None  # None: shared by every outcome (or no outcomes)
+    objective_tops: float = 0.0  # the row's contribution to the objective (time-weighted for in_service)
+    price_currency: str = ""  # the chip's own currency
+    native_price: float = 0.0  # unit price in the chip's own currency
+
+
+@dataclass
+class LeaseRow:
+    lease: str
+    site: str
+    chip: str
+    operator: str
+    start_period: str | None
+    units: float
+    price_per_period: float  # reporting currency, per unit and period in service
+    periods_in_service: int
+    spend: float  # payments over the horizon
+    effective_tops: float  # units x INT8 x flexibility x lease delivery rate
+    outcome: str | None = None
+    objective_tops: float = 0.0
 
 
 @dataclass
@@ -49,6 +75,8 @@ class ConstraintRow:
     binding: bool
     shadow_price: float | None
     meaning: str
+    unit: str = ""
+    outcome: str | None = None
 
 
 @dataclass
@@ -56,20 +84,32 @@ class SiteRow:
     site: str
     name: str
     country: str
-    spend: float
+    spend: float  # purchases and lease payments
     budget: float | None
     domestic_share: float | None  # on the site's basis (floor or not); None when nothing is bought
     domestic_min_share: float | None
     domestic_basis: str
-    power_mw: float | None  # envelope
-    power_used_mw: float | None
+    power_mw: float | None  # envelope (the last period's, with periods)
+    power_used_mw: float | None  # in service at the end of the horizon
+
+
+@dataclass
+class PeriodRow:
+    period: str | None
+    spend: float  # orders placed in the period + lease payments in it
+    budget: float | None  # the global per-period cap, if any
+    units_delivered: float
+    effective_tops_in_service: float  # delivered by the period (and leases started), effective TOPS
+    power_mw: dict[str, float]  # per site, MW in use (purchases delivered by the period)
+    site_spend: dict[str, float] = field(default_factory=dict)
+    site_budget: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass
 class Plan:
     scenario: Scenario
     loaded: Loaded | None
-    lm: model_mod.LinearModel
+    model: model_mod.Model
     result: SolveResult
     allocation: list[AllocationRow]
     constraints: list[ConstraintRow]
@@ -77,13 +117,34 @@ class Plan:
     compliance: list[Decision]
     totals: dict[str, float] = field(default_factory=dict)
     optimality: dict = field(default_factory=dict)  # dual-bound check, see make_plan
+    leases: list[LeaseRow] = field(default_factory=list)
+    periods: list[PeriodRow] = field(default_factory=list)
+    outcomes: dict = field(default_factory=dict)  # outcome name -> its validated scenario (stochastic plans)
+
+    @property
+    def lm(self) -> model_mod.Model:
+        return self.model
 
     @property
     def status(self) -> str:
         return self.result.status.value
 
+    @property
+    def dated(self) -> bool:
+        return self.scenario.has_periods
+
     def units(self) -> dict[tuple[str, str], float]:
-        return {(v.site, v.chip): float(u) for v, u in zip(self.lm.vars, self.result.units)}
+        """Units per (site, chip), summed over periods and outcomes (shared orders and every outcome's own)."""
+        out: dict[tuple[str, str], float] = {}
+        m = self.model
+        for j in np.flatnonzero(m.var.kind == BUY):
+            key = (m.coords.sites[m.var.site[j]], m.coords.chips[m.var.chip[j]])
+            out[key] = out.get(key, 0.0) + float(self.result.units[j])
+        return out
+
+    def orders(self) -> verify_mod.Orders:
+        """Every order with its period and outcome, as the verifier reads a plan."""
+        return orders_of(self.model, self.result.units)
 
     @property
     def binding(self) -> list[str]:
@@ -95,147 +156,238 @@ class Plan:
             out[a.vendor] += a.spend
         return out
 
+    def frames(self) -> dict:
+        """The plan's tables as pandas DataFrames: allocation, leases, periods, constraints, sites, compliance."""
+        import dataclasses
 
-def _fmt_num(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
+        import pandas as pd
 
+        def df(rows, cls) -> "pd.DataFrame":
+            cols = [f.name for f in dataclasses.fields(cls)]
+            return pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=cols)
 
-def _meaning(s: Scenario, row: model_mod.Row, shadow: float | None, lhs_weight: float, binding: bool) -> str:
-    cur = s.currency
-    sp = shadow if shadow is not None and math.isfinite(shadow) else None
-    if row.kind == "budget":
-        who = "the global" if row.subject == "global" else f"{row.subject}"
-        base = f"each extra {cur} 1M of {who} budget adds {_fmt_num(sp * 1e6)} effective TOPS" if sp is not None else ""
-    elif row.kind == "domestic_share":
-        base = (
-            f"raising the {row.subject} domestic floor by 1 point changes effective TOPS by {_fmt_num(sp * lhs_weight * 0.01)}"
-            if sp is not None else ""
-        )
-    elif row.kind == "capacity":
-        base = f"each extra unit of {row.subject} capacity adds {_fmt_num(sp)} effective TOPS" if sp is not None else ""
-    elif row.kind == "vendor_share":
-        base = (
-            f"raising {row.subject}'s cap by 1 point of total spend adds {_fmt_num(sp * lhs_weight * 0.01)} effective TOPS"
-            if sp is not None else ""
-        )
-    elif row.kind == "chip_min":
-        base = f"each extra unit of {row.subject} that must be bought changes effective TOPS by {_fmt_num(sp)}" if sp is not None else ""
-    elif row.kind == "chip_max":
-        base = f"each extra unit of {row.subject} allowed adds {_fmt_num(sp)} effective TOPS" if sp is not None else ""
-    elif row.kind == "power":
-        base = f"each extra MW at {row.subject} adds {_fmt_num(sp * 1e6)} effective TOPS" if sp is not None else ""
-    elif row.kind == "tpp_cap":
-        base = f"each extra million TPP of the {row.subject} cap adds {_fmt_num(sp * 1e6)} effective TOPS" if sp is not None else ""
-    else:  # pragma: no cover
-        base = ""
-    if not binding:
-        return "not binding: slack remains" + (f"; {base}" if base and sp else "")
-    return base
+        periods = pd.DataFrame([{k: v for k, v in dataclasses.asdict(p).items() if k not in ("power_mw", "site_spend", "site_budget")}
+                                | {f"power_mw[{s}]": mw for s, mw in p.power_mw.items()} for p in self.periods])
+        return {
+            "allocation": df(self.allocation, AllocationRow),
+            "leases": df(self.leases, LeaseRow),
+            "periods": periods,
+            "constraints": df(self.constraints, ConstraintRow),
+            "sites": df(self.sites, SiteRow),
+            "compliance": df(self.compliance, Decision),
+        }
 
 
-def _is_binding(lm: model_mod.LinearModel, i: int, slack: float, units: np.ndarray) -> bool:
-    a = lm.A[i]
-    scale_ = max(1.0, abs(lm.rows[i].rhs), float(np.abs(a * units).sum()))
+def orders_of(m: model_mod.Model, units: np.ndarray) -> verify_mod.Orders:
+    co = m.coords
+    out = verify_mod.Orders()
+    for j in np.flatnonzero(units != 0):
+        k = int(m.var.kind[j])
+        o = int(m.var.outcome[j])
+        outcome = co.outcomes[o] if o != NONE else None
+        period = co.periods[m.var.period[j]] if co.dated else None
+        if k == BUY:
+            key = (co.sites[m.var.site[j]], co.chips[m.var.chip[j]], period, outcome)
+            out.purchases[key] = out.purchases.get(key, 0.0) + float(units[j])
+        elif k == LEASE:
+            key = (co.leases[m.var.lease[j]], period, outcome)
+            out.leases[key] = out.leases.get(key, 0.0) + float(units[j])
+    return out
+
+
+def _is_binding(m: model_mod.Model, i: int, slack: float, units: np.ndarray, scale_: float) -> bool:
+    """One rule, documented in the README: a row binds when its slack is within the verifier's tolerance,
+    or, with whole lots, when it is smaller than one lot of a chip the row limits (for a ``<=`` row a
+    chip with a positive coefficient, for a ``>=`` row one that would lower it, e.g. one more foreign lot
+    under a domestic floor): less room than one lot means the row decides what is bought."""
     if slack <= verify_mod.REL_TOL * scale_:
         return True
-    if lm.integer:
-        # with whole lots, a row is binding when it is within one lot of its limit: less
-        # slack than the largest single lot that would use it up (for <= rows chips with a
-        # positive coefficient, for >= rows a negative one, e.g. one more foreign lot under
-        # a domestic floor). CNY 80k left in a budget whose chips cost 45k-206k binds.
-        steps = a * lm.scale if lm.rows[i].sense == "<=" else -a * lm.scale
-        steps = steps[steps > 0]
-        return bool(steps.size) and slack < float(steps.max())
-    return False
+    if not m.integer:
+        return False
+    a = m.A.getrow(i)
+    steps = a.data * m.var.scale[a.indices]
+    steps = steps if m.rows.sense[i] == "<=" else -steps
+    steps = steps[(steps > 0) & m.var.integer[a.indices]]
+    return bool(steps.size) and slack < float(steps.max())
 
 
-def assemble(s: Scenario, lm: model_mod.LinearModel, res: SolveResult, loaded: Loaded | None = None) -> Plan:
-    units = res.units
+def assemble(s: Scenario, m: model_mod.Model, res: SolveResult, loaded: Loaded | None = None,
+             outcomes: dict | None = None) -> Plan:
+    units = np.asarray(res.units, dtype=float)
+    co = m.coords
+    T = s.n_periods
+    base = m.layers[0] if len(m.layers) == 1 else None
     alloc: list[AllocationRow] = []
-    for v, u in zip(lm.vars, units):
-        if u <= 0:
-            continue
-        c = s.chips[v.chip]
-        vd = s.vendors[c.vendor]
-        price = s.price_reporting(v.site, v.chip)
-        flex = s.flexibility[c.architecture]
-        alloc.append(
-            AllocationRow(
-                v.site, v.chip, c.model or v.chip, c.vendor, vd.origin, s.is_domestic(v.site, v.chip), float(u), price,
-                float(u * price), c.int8_tops, flex, vd.delivery_rate, float(u * c.int8_tops * flex * vd.delivery_rate),
-            )
-        )
-    alloc.sort(key=lambda a: (a.site, a.chip))
-    lhs_all = lm.A @ units if len(lm.rows) else np.zeros(0)
-    total_spend = float(np.dot(lm.spend, units))
+    leases: list[LeaseRow] = []
+    for j in np.flatnonzero(units > 0):
+        o = int(m.var.outcome[j])
+        outcome = co.outcomes[o] if o != NONE else None
+        g = (outcomes or {}).get(outcome, s) if outcome is not None else s  # an outcome's own order: its data
+        k = int(m.var.kind[j])
+        u = float(units[j])
+        if k == BUY:
+            sid, cid = co.sites[m.var.site[j]], co.chips[m.var.chip[j]]
+            c = g.chips[cid]
+            vd = g.vendors[c.vendor]
+            t = int(m.var.period[j])
+            price = g.price_reporting(sid, cid, t)
+            flex = g.flexibility[c.architecture]
+            d = t + vd.lead_time
+            alloc.append(AllocationRow(
+                sid, cid, c.model or cid, c.vendor, vd.origin, g.is_domestic(sid, cid), u, price, u * price,
+                c.int8_tops, flex, vd.delivery_rate, u * c.int8_tops * flex * vd.delivery_rate,
+                co.periods[t] if co.dated else None, co.periods[d] if co.dated and d < T else None, outcome,
+                float(m.c[j] * u), c.price_currency or s.currency, g.price(sid, cid, t),
+            ))
+        elif k == LEASE:
+            lid = co.leases[m.var.lease[j]]
+            o = g.leases[lid]
+            t = int(m.var.period[j])
+            pp = g.lease_price_reporting(lid)
+            leases.append(LeaseRow(lid, o.site, o.chip, o.operator, co.periods[t] if co.dated else None, u, pp, T - t,
+                                   u * pp * (T - t), u * g.lease_tops_per_unit(lid), outcome, float(m.c[j] * u)))
+    alloc.sort(key=lambda a: (a.site, a.chip, a.period or "", a.outcome or ""))
+    if co.dated:
+        order = {p: i for i, p in enumerate(co.periods)}
+        alloc.sort(key=lambda a: (a.outcome or "", a.site, a.chip, order.get(a.period, 0)))
+        leases.sort(key=lambda r: (r.outcome or "", r.lease, order.get(r.start_period, 0)))
+    lhs_all = m.A @ units if m.m else np.zeros(0)
+    abs_all = abs(m.A) @ np.abs(units) if m.m else np.zeros(0)
     cons: list[ConstraintRow] = []
-    for i, r in enumerate(lm.rows):
+    for i in range(m.m):
+        ref = m.ref(i)
+        fam = family(ref.family)
         lhs = float(lhs_all[i]) + 0.0  # + 0.0: no -0.0 in reports
-        slack = (r.rhs - lhs if r.sense == "<=" else lhs - r.rhs) + 0.0
-        binding = _is_binding(lm, i, slack, units)
-        sp = None if res.shadow_prices is None else float(res.shadow_prices[i]) + 0.0
-        weight = 0.0
-        if r.kind == "domestic_share":
-            # the floor applies to this site's purchases only
-            at = np.array([v.site == r.subject for v in lm.vars], dtype=float)
-            weight = float(np.sum(np.abs(_basis_weights(s, lm, r.subject)) * at * units))
-        elif r.kind == "vendor_share":
-            weight = total_spend
-        cons.append(ConstraintRow(r.name, r.kind, lhs, r.sense, r.rhs, slack, binding, sp, _meaning(s, r, sp, weight, binding)))
-    sites: list[SiteRow] = []
-    for sid in sorted(s.sites):
+        slack = (ref.rhs - lhs if ref.sense == "<=" else lhs - ref.rhs) + 0.0
+        scale_ = max(1.0, abs(ref.rhs), float(abs_all[i]))
+        binding = _is_binding(m, i, slack, units, scale_)
+        sp_ = None if res.shadow_prices is None else float(res.shadow_prices[i]) + 0.0
+        L = m.layer_of_row(i)
+        g = L.scenario
+        weight = fam.weight(L, units, ref)
+        cons.append(ConstraintRow(ref.name, ref.family, lhs, ref.sense, ref.rhs, slack, binding, sp_,
+                                  _meaning(fam, g, ref, sp_, weight, binding, slack, m.integer),
+                                  fam.unit(g, ref), ref.outcome))
+    sites = _site_rows(s, m, units, base)
+    totals = _totals(m, units, alloc, leases, res)
+    plan = Plan(s, loaded, m, res, alloc, cons, sites, m.decisions, totals, leases=leases, outcomes=outcomes or {})
+    plan.periods = _period_rows(s, m, units, base)
+    return plan
+
+
+def _meaning(fam, s: Scenario, ref, shadow: float | None, weight: float, binding: bool, slack: float,
+             integer: bool) -> str:
+    sp_ = shadow if shadow is not None and math.isfinite(shadow) else None
+    base = fam.meaning(s, ref, sp_, weight) if sp_ is not None else ""
+    if binding:
+        return base
+    if sp_:
+        # a whole-lot plan can leave room in a row the relaxation prices: say both, never "not binding" alone
+        return f"slack remains in this whole-lot plan; in the continuous relaxation, {base}" if integer else base
+    return "not binding: slack remains"
+
+
+def _site_rows(s: Scenario, m: model_mod.Model, units: np.ndarray, base) -> list[SiteRow]:
+    rows: list[SiteRow] = []
+    L = base or m.layers[0]
+    T = s.n_periods
+    buy = (L.kind == BUY) & ~L.stranded
+    lease = L.kind == LEASE
+    u = units[L.cols]
+    for si, sid in enumerate(m.coords.sites):
         st = s.sites[sid]
-        at = np.array([v.site == sid for v in lm.vars], dtype=float)
-        spend = float(np.dot(lm.spend * at, units))
-        w = _basis_weights(s, lm, sid) * at
-        tot = float(np.dot(w, units))
-        dom = float(np.dot(w * np.array([s.is_domestic(v.site, v.chip) for v in lm.vars], dtype=float), units))
+        here = L.site == si
+        spend = float(np.sum((L.price * u)[buy & here]) + np.sum((L.price * (T - L.period) * u)[lease & here]))
+        w = {"spend": L.price, "units": np.ones(len(L.cols)), "tops": L.int8}[st.domestic_basis]
+        mask = buy & here
+        tot = float(np.sum((w * u)[mask]))
+        dom = float(np.sum((w * u)[mask & L.domestic]))
         share = dom / tot if tot > 0 else None
         power_used = None
         if any(c.power_w is not None for c in s.chips.values()):
-            pw = np.array([s.chips[v.chip].power_w or 0.0 for v in lm.vars]) * at
-            power_used = float(np.dot(pw, units)) / 1e6
-        sites.append(
-            SiteRow(sid, st.name or sid, st.country, spend, s.money(st.budget), share, st.domestic_min_share, st.domestic_basis,
-                    st.power_mw, power_used)
-        )
-    int8 = float(sum(a.units * a.int8_tops for a in alloc))
-    delivered = float(sum(a.units * a.int8_tops * a.delivery_rate for a in alloc))
-    totals = {
-        "spend": total_spend,
-        "units": float(units.sum()),
-        "int8_tops": int8,
-        "delivered_tops": delivered,
-        "effective_tops": float(np.dot(lm.c, units)),
+            power_used = float(np.sum((L.power_w * u)[mask])) / 1e6
+        pw = st.power_mw
+        envelope = (pw.get(s.period_ids[-1]) if isinstance(pw, dict) else pw)
+        rows.append(SiteRow(sid, st.name or sid, st.country, spend, s.money(st.budget), share, st.domestic_min_share,
+                            st.domestic_basis, envelope, power_used))
+    return rows
+
+
+def _period_rows(s: Scenario, m: model_mod.Model, units: np.ndarray, base) -> list[PeriodRow]:
+    L = base or m.layers[0]
+    T = s.n_periods
+    u = units[L.cols]
+    buy = (L.kind == BUY) & ~L.stranded
+    lease = (L.kind == LEASE) & ~L.stranded
+    money = (L.kind == BUY) | (L.kind == LEASE)
+    out = []
+    for t in range(T):
+        placed = (L.kind == BUY) & (L.period == t)
+        paying = (L.kind == LEASE) & (L.period <= t)
+        spend_vec = np.where(placed, L.price * u, 0.0) + np.where(paying, L.price * u, 0.0)
+        delivered = buy & (L.delivery == t)
+        in_service = (buy & (L.delivery <= t)) | (lease & (L.period <= t))
+        power = {}
+        site_spend = {}
+        site_budget = {}
+        for si, sid in enumerate(m.coords.sites):
+            here = L.site == si
+            power[sid] = float(np.sum((L.power_w * u)[buy & here & (L.delivery <= t)])) / 1e6
+            site_spend[sid] = float(np.sum(spend_vec[here & money]))
+            b = s.sites[sid].budget
+            pp = (b.per_period or {}).get(s.period_ids[t]) if (b is not None and s.has_periods) else None
+            site_budget[sid] = pp * s.rate(b.currency) if pp is not None else None
+        g = s.budget
+        gp = (g.per_period or {}).get(s.period_ids[t]) if (g is not None and s.has_periods) else None
+        out.append(PeriodRow(
+            s.period_ids[t] if s.has_periods else None, float(spend_vec.sum()),
+            gp * s.rate(g.currency) if gp is not None else None,
+            float(u[delivered].sum()), float(np.sum((L.effective * u)[in_service])), power, site_spend, site_budget,
+        ))
+    return out
+
+
+def _totals(m: model_mod.Model, units: np.ndarray, alloc, leases, res: SolveResult) -> dict[str, float]:
+    if len(m.layers) == 1:
+        spend = float(np.dot(m.spend, units))
+    else:
+        spend = float(np.dot(m.spend, units))  # expected spend
+    out = {
+        "spend": spend,
+        "units": float(sum(a.units for a in alloc)),
+        "int8_tops": float(sum(a.units * a.int8_tops for a in alloc)),
+        "delivered_tops": float(sum(a.units * a.int8_tops * a.delivery_rate for a in alloc)),
+        "effective_tops": float(np.dot(m.c, units)),
     }
-    return Plan(s, loaded, lm, res, alloc, cons, sites, lm.decisions, totals)
+    if m.scenario.schema_version >= 2:
+        # effective TOPS delivered by the end of the horizon (not averaged over periods), and leases
+        out["effective_tops_delivered"] = float(sum(a.effective_tops for a in alloc) + sum(r.effective_tops for r in leases))
+        out["leased_units"] = float(sum(r.units for r in leases))
+        out["lease_spend"] = float(sum(r.spend for r in leases))
+    return out
 
 
-def _basis_weights(s: Scenario, lm: model_mod.LinearModel, site: str) -> np.ndarray:
-    basis = s.sites[site].domestic_basis
-    if basis == "spend":
-        return lm.spend.copy()
-    if basis == "units":
-        return np.ones(len(lm.vars))
-    return np.array([s.chips[v.chip].int8_tops for v in lm.vars], dtype=float)
-
-
-OPTIMALITY_REL_TOL = 1e-6  # LP: primal within this of the dual bound (the tie-break allows 1e-7)
+OPTIMALITY_REL_TOL = 1e-6  # LP: primal within this of the dual bound
 
 
 def check_optimality(s: Scenario, plan: Plan) -> dict:
     """Check the plan against the dual bound recomputed from the scenario.
 
-    Continuous plans must meet the bound (an optimality certificate);
-    integer plans report their gap to the relaxation bound.
+    Continuous plans must meet the bound (an optimality certificate); whole-lot plans report their
+    gap to the relaxation bound and the MILP gap the solver proved.
     """
-    tie = {"tie_break": plan.result.extra["tie_break"]} if plan.result.extra.get("tie_break") else {}
+    extra = plan.result.extra
+    tie = {"tie_break": extra["tie_break"]} if extra.get("tie_break") else {}
+    if "mip_gap" in extra:
+        tie["mip_gap"] = extra["mip_gap"]
     if plan.result.shadow_prices is None or not np.all(np.isfinite(plan.result.shadow_prices)):
         return {"certificate": "none", "bound": None, "gap": None, **tie}
+    if plan.model.measure in ("cvar", "worst"):
+        return {"certificate": "none", "bound": None, "gap": None, **tie}
     shadow = {c.name: c.shadow_price or 0.0 for c in plan.constraints}
-    primal, bound, problems = verify_mod.duality_gap(s, plan.units(), shadow)
+    primal, bound, problems = verify_mod.duality_gap(s, plan.orders(), shadow, plan.outcomes or None)
     gap = (bound - primal) / max(1.0, abs(bound))
-    if not s.integer_units:
+    if not plan.model.integer:
         if problems or gap > OPTIMALITY_REL_TOL:
             raise VerificationError(
                 problems + [f"optimality: plan gives {primal:,.6g} effective TOPS but the dual bound is {bound:,.6g}"]
@@ -244,20 +396,50 @@ def check_optimality(s: Scenario, plan: Plan) -> dict:
     return {"certificate": "relaxation-bound", "bound": bound, "gap": max(gap, 0.0), **tie}
 
 
-def make_plan(scenario: Scenario | Loaded, solver: str = "highs", raise_on_status: bool = True) -> Plan:
+def outcome_scenarios(loaded: Loaded | None, s: Scenario) -> dict[str, Scenario] | None:
+    """The validated scenario of each outcome of ``s`` (None without ``uncertainty``)."""
+    if s.uncertainty is None:
+        return None
+    got = getattr(loaded, "outcomes", None) if loaded is not None else None
+    if got:
+        return dict(got)
+    from .outcomes import outcome_scenarios as build_outcomes
+
+    return build_outcomes(s)
+
+
+def verified(s: Scenario, m: model_mod.Model, res: SolveResult, outcomes: dict | None) -> None:
+    verify_mod.verify(s, orders_of(m, res.units), res.objective, outcomes)
+
+
+def make_plan(scenario: Scenario | Loaded, solver: str = "highs", raise_on_status: bool = True,
+              duals: bool = True) -> Plan:
     """Build, solve, verify. Raises InfeasibleError / UnboundedError / VerificationError."""
     loaded = scenario if isinstance(scenario, Loaded) else None
     s = loaded.scenario if loaded else scenario
-    lm = model_mod.build(s)
-    res = solve(lm, solver)
+    outcomes = outcome_scenarios(loaded, s)
+    m = model_mod.build(s, outcomes)
+    res = solve(m, solver, duals=duals)
+    return finish(s, m, res, loaded, outcomes, solver, raise_on_status, duals)
+
+
+def finish(s: Scenario, m: model_mod.Model, res: SolveResult, loaded: Loaded | None, outcomes: dict | None,
+           solver: str, raise_on_status: bool, duals: bool, solver_obj: Solver | None = None) -> Plan:
+    """Verify (repairing a plan that breaks a row within the solver's tolerance), assemble, certify."""
     if res.status is Status.OPTIMAL:
-        units = {(v.site, v.chip): float(u) for v, u in zip(lm.vars, res.units)}
-        verify_mod.verify(s, units, res.objective)
-        plan = assemble(s, lm, res, loaded)
-        plan.optimality = check_optimality(s, plan)
+        try:
+            verified(s, m, res, outcomes)
+        except VerificationError:
+            if not within_solver_tolerance(m, res.units):
+                raise
+            res = _repair(m, solver, duals, res)
+            verified(s, m, res, outcomes)
+        plan = assemble(s, m, res, loaded, outcomes)
+        if duals:
+            plan.optimality = check_optimality(s, plan)
         return plan
     if not raise_on_status:
-        return Plan(s, loaded, lm, res, [], [], [], lm.decisions, {})
+        return Plan(s, loaded, m, res, [], [], [], m.decisions, {}, outcomes=outcomes or {})
     if res.status is Status.INFEASIBLE:
         raise InfeasibleError(f"scenario {s.name!r} has no feasible plan")
     if res.status is Status.UNBOUNDED:
@@ -265,3 +447,28 @@ def make_plan(scenario: Scenario | Loaded, solver: str = "highs", raise_on_statu
             f"scenario {s.name!r} is unbounded: nothing limits purchases (give each site a budget or a global budget)"
         )
     raise SolveError(f"the {solver} solver failed: {res.message or res.status.value}")
+
+
+REPAIRABLE = 1e-5  # a row broken by at most this, in the solver's scaled units, is a tolerance matter
+
+
+def within_solver_tolerance(m: model_mod.Model, units: np.ndarray) -> bool:
+    """Does the plan break its rows only by what a solver's feasibility tolerance allows (scaled rows)?"""
+    prob = scaled(m)
+    lots = np.asarray(units, dtype=float) / prob.col_scale
+    act = prob.A @ lots if prob.m else np.zeros(0)
+    worst = np.max(np.maximum(prob.row_lo - act, act - prob.row_up), initial=0.0)
+    return bool(worst <= REPAIRABLE)
+
+
+def _repair(m: model_mod.Model, solver: str, duals: bool, res: SolveResult) -> SolveResult:
+    """Re-solve with the solver's feasibility tolerances tightened 100-fold (HiGHS); the verifier then
+    decides again. A plan still breaking a rule is never shown."""
+    if solver != "highs":
+        return res
+    s2 = Solver(m, solver)
+    for b in (s2.main,):
+        b.h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+        if b.mip:
+            b.h.setOptionValue("mip_feasibility_tolerance", 1e-8)
+    return s2.solve(duals=duals)

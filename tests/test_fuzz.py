@@ -139,7 +139,7 @@ def test_damaged_scenarios_end_in_a_known_exit_code(case, tmp_path, monkeypatch)
     # pathological (e.g. 1e9-TOPS) chip; 2 s keeps this test fast and changes no exit code
     from optimizer.analysis import breakeven
 
-    monkeypatch.setattr(breakeven, "break_even", functools.partial(_ORIGINAL_BREAK_EVEN, time_budget=2.0))
+    monkeypatch.setattr(breakeven, "break_even", functools.partial(_ORIGINAL_BREAK_EVEN, max_probes=60))
     name, data = case
     path = tmp_path / "fuzz.yaml"
     path.write_text(_dump(data), encoding="utf-8")

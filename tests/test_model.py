@@ -13,42 +13,51 @@ LM = model.build(S)
 
 
 def row(name):
-    i = LM.row_index(name)
-    return LM.rows[i], dict(zip((v.name for v in LM.vars), LM.A[i]))
+    i = LM.rows.index()[name]
+    return LM.ref(i), dict(zip(LM.var.name, LM.A.getrow(i).toarray().ravel()))
+
+
+def chips_of(lm):
+    return [lm.coords.chips[c] for c in lm.var.chip]
+
+
+def sites_of(lm):
+    return [lm.coords.sites[c] for c in lm.var.site]
 
 
 def test_variables_sorted_by_site_then_chip_and_denied_removed():
     # c is controlled (TPP 8,000 >= 4,800): denied in CN (tier 3), capped in MY (tier 2)
-    assert [v.name for v in LM.vars] == [
+    assert LM.var.name == [
         "units[cn,a]", "units[cn,b]", "units[cn,d]",
         "units[my,a]", "units[my,b]", "units[my,c]", "units[my,d]",
     ]
-    assert LM.var_index("cn", "c") is None
+    assert "units[cn,c]" not in LM.column_index()
 
 
 def test_objective_and_spend_per_unit():
     # effective TOPS: a 100 x 1.0, b 300, c 1000, d 200 x 0.5 (asic) = 100
     eff = {"a": 100, "b": 300, "c": 1000, "d": 100}
-    assert LM.c.tolist() == [eff[v.chip] for v in LM.vars]
+    assert LM.c.tolist() == [eff[c] for c in chips_of(LM)]
     # spend in CNY: b costs 35 at my (site price); c costs USD 20 x 7 = 140
     price = {("cn", "a"): 10, ("cn", "b"): 40, ("cn", "d"): 40, ("my", "a"): 10, ("my", "b"): 35, ("my", "c"): 140,
              ("my", "d"): 40}
-    assert LM.spend.tolist() == [price[(v.site, v.chip)] for v in LM.vars]
+    assert LM.spend.tolist() == [price[k] for k in zip(sites_of(LM), chips_of(LM))]
 
 
 def test_lot_size_is_the_scale_with_integer_units():
     assert LM.integer
-    assert {v.chip: v.scale for v in LM.vars} == {"a": 1, "b": 2, "c": 1, "d": 1}
+    assert dict(zip(chips_of(LM), LM.scale.tolist())) == {"a": 1, "b": 2, "c": 1, "d": 1}
     lp = model.build(S.model_copy(update={"integer_units": False}))
     assert not lp.integer and set(lp.scale) == {1.0}
 
 
 def test_row_names_in_stable_order():
-    assert [r.name for r in LM.rows] == [
+    assert LM.rows.name == [
         "budget[cn]", "budget[my]", "budget[global]", "domestic_share[cn]", "capacity[dom]", "vendor_share[dom]",
         "chip_min[a]", "chip_max[a]", "power[cn]", "tpp_cap[MY]",
     ]
-    assert {r.kind for r in LM.rows} == set(model.KINDS)
+    assert set(LM.rows.family) == {"budget", "domestic_share", "capacity", "vendor_share", "chip_min", "chip_max",
+                                   "power", "tpp_cap"}
 
 
 def test_budget_rows():
@@ -80,8 +89,8 @@ def test_domestic_share_bases(basis, coef):
     data = load_fixture("core_all_rules.yaml").source.data
     data["sites"]["cn"]["domestic_basis"] = basis
     lm = model.build(Scenario.model_validate(data))
-    i = lm.row_index("domestic_share[cn]")
-    got = {v.chip: lm.A[i, j] for j, v in enumerate(lm.vars) if v.site == "cn"}
+    i = lm.rows.index()["domestic_share[cn]"]
+    got = {c: lm.A[i, j] for j, (st, c) in enumerate(zip(sites_of(lm), chips_of(lm))) if st == "cn"}
     assert got == pytest.approx(coef)
 
 
@@ -119,13 +128,13 @@ def test_tpp_cap_row_counts_only_capped_chips_in_that_country():
 
 def test_optional_rows_absent():
     lm = model.build(load_fixture("core_two_chips.yaml").scenario)
-    assert [r.name for r in lm.rows] == ["budget[cn]"]
+    assert lm.rows.name == ["budget[cn]"]
     # a floor of 0 and a max_share of 1 add nothing
     data = load_fixture("core_two_chips.yaml").source.data
     data["sites"]["cn"]["domestic_min_share"] = 0
     data["vendors"]["dom"]["max_share"] = 1
     lm = model.build(Scenario.model_validate(data))
-    assert [r.name for r in lm.rows] == ["budget[cn]"]
+    assert lm.rows.name == ["budget[cn]"]
 
 
 def test_build_is_pure_and_repeatable():
@@ -133,10 +142,19 @@ def test_build_is_pure_and_repeatable():
     again = model.build(S)
     assert S.model_dump() == before
     assert again.structure_key() == LM.structure_key()
-    np.testing.assert_array_equal(again.A, LM.A)
+    np.testing.assert_array_equal(again.A.toarray(), LM.A.toarray())
     np.testing.assert_array_equal(again.b, LM.b)
 
 
 def test_row_index_unknown():
     with pytest.raises(KeyError):
-        LM.row_index("budget[nowhere]")
+        LM.rows.index()["budget[nowhere]"]
+
+
+def test_matrix_is_sparse_and_every_row_belongs_to_a_family():
+    import scipy.sparse as sp
+
+    assert sp.issparse(LM.A) and LM.A.shape == (LM.m, LM.n)
+    # 7 columns: budgets 3+4+7, domestic 3, capacity 4, vendor share 7, chip rows 2+2, power 3, tpp 1
+    assert LM.A.nnz == 3 + 4 + 7 + 3 + 4 + 7 + 2 + 2 + 3 + 1
+    assert all(model.family(f).kind in (f, "min_order") for f in LM.rows.family)

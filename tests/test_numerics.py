@@ -21,7 +21,7 @@ from conftest import SCENARIOS, SOLVERS
 from optimizer import io
 from optimizer.cli import cli
 from optimizer.plan import make_plan
-from optimizer.solve import TIE_REL
+from optimizer.solve.lexicographic import LP_TIE_REL as TIE_REL  # the LP tie-break floor (whole lots: exact)
 from optimizer.verify import violations
 
 REL = 1e-6

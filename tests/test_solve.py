@@ -86,7 +86,7 @@ def test_hand_solved_fx_reports_cny(solver):
 
 def test_licence_deny_leaves_no_variable():
     lm = model.build(load_fixture("core_licence.yaml").scenario)
-    assert [v.name for v in lm.vars] == ["units[cn,a]", "units[sg,a]", "units[sg,b]"]
+    assert lm.var.name == ["units[cn,a]", "units[sg,a]", "units[sg,b]"]
 
 
 def test_delivery_rate_and_flexibility_scale_the_objective(solver):
@@ -196,13 +196,14 @@ def test_every_row_dual_matches_a_finite_difference(solver, fixture):
     """Perturb each row's rhs in the model itself and re-solve: (z(b + d) - z(b)) / d == shadow price."""
     lm = model.build(load_fixture(fixture).scenario)
     base = solve(lm, solver)
-    for i, r in enumerate(lm.rows):
-        d = 1e-3 * max(1.0, abs(r.rhs))
-        rows = list(lm.rows)
-        rows[i] = dataclasses.replace(r, rhs=r.rhs + d)
-        bumped = solve(dataclasses.replace(lm, rows=rows), solver, tie_break=False, duals=False)
+    for i, name in enumerate(lm.rows.name):
+        d = 1e-3 * max(1.0, abs(lm.rows.rhs[i]))
+        rhs = lm.rows.rhs.copy()
+        rhs[i] += d
+        bumped = solve(dataclasses.replace(lm, rows=dataclasses.replace(lm.rows, rhs=rhs)), solver, tie_break=False,
+                       duals=False)
         fd = (bumped.objective - base.objective) / d
-        assert base.shadow_prices[i] == pytest.approx(fd, rel=1e-6, abs=1e-6), r.name
+        assert base.shadow_prices[i] == pytest.approx(fd, rel=1e-6, abs=1e-6), name
 
 
 def test_duals_have_one_sign_convention_across_solvers():
@@ -211,8 +212,8 @@ def test_duals_have_one_sign_convention_across_solvers():
     np.testing.assert_allclose(h.shadow_prices, c.shadow_prices, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(h.reduced_costs, c.reduced_costs, rtol=1e-7, atol=1e-9)
     # a <= row that binds in a maximisation has a positive shadow price, a >= row a negative one
-    assert h.shadow_prices[lm.row_index("budget[cn]")] > 0
-    assert h.shadow_prices[lm.row_index("domestic_share[cn]")] < 0
+    assert h.shadow_prices[lm.rows.index()["budget[cn]"]] > 0
+    assert h.shadow_prices[lm.rows.index()["domestic_share[cn]"]] < 0
 
 
 def test_reduced_costs_by_hand(solver):
@@ -220,8 +221,9 @@ def test_reduced_costs_by_hand(solver):
     # a is in the plan: 0.
     lm = model.build(load_fixture("core_two_chips.yaml").scenario)
     res = solve(lm, solver)
-    assert res.reduced_costs[lm.var_index("cn", "a")] == pytest.approx(0, abs=1e-9)
-    assert res.reduced_costs[lm.var_index("cn", "b")] == pytest.approx(-100)
+    col = lm.column_index()
+    assert res.reduced_costs[col["units[cn,a]"]] == pytest.approx(0, abs=1e-9)
+    assert res.reduced_costs[col["units[cn,b]"]] == pytest.approx(-100)
 
 
 # ------------------------------------------------------------------ statuses
@@ -260,14 +262,14 @@ def test_infeasible_with_an_unbounded_direction_is_infeasible(solver, integer):
 
 @pytest.mark.parametrize("integer", [True, False], ids=["milp", "lp"])
 def test_feasibility_check_tells_unbounded_from_infeasible(solver, integer):
-    # what solve() runs when HiGHS answers "unbounded or infeasible"
-    from optimizer.solve import _feasibility
+    # what solve() runs when a solver answers "unbounded or infeasible": is any plan feasible at all?
+    from optimizer.solve import backend_for_model
 
     variants = () if integer else ("continuous",)
     unb = model.build(load_fixture("core_unbounded.yaml", variants).scenario)
     inf = model.build(load_fixture("core_infeasible.yaml", variants).scenario)
-    assert _feasibility(unb, solver, integer) is Status.UNBOUNDED
-    assert _feasibility(inf, solver, integer) is Status.INFEASIBLE
+    assert backend_for_model(solver, unb, integer).feasible(np.ones(unb.m, dtype=bool)) is True
+    assert backend_for_model(solver, inf, integer).feasible(np.ones(inf.m, dtype=bool)) is False
 
 
 def test_everything_denied_buys_nothing(solver):

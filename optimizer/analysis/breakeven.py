@@ -32,15 +32,16 @@ reported price.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
+from ..errors import VerificationError
+from ..model import BUY
 from ..plan import Plan
 from ..schema import Scenario
 from .engine import Resolver
 
 REL_TOL = 1e-3  # bracket width at which bisection stops (relative)
-TIME_BUDGET = 20.0  # seconds for the whole search; rows not done by then say so
+MAX_PROBES = 400  # whole-lot re-solves for the whole search (a count, so the answer never depends on the clock)
 MAX_FACTOR = 1024.0  # search at most this far below / above today's price
 UNITS_TOL = 1e-9  # "bought" means more units than this
 
@@ -80,24 +81,31 @@ def money(currency: str, x: float) -> str:
     return f"{currency} {x:,.4g}"
 
 
-class OutOfTime(Exception):
-    """The break-even search ran past its time budget."""
+class OutOfProbes(Exception):
+    """The break-even search used its probe budget (a count, never a clock)."""
+
+
+class ProbeFailed(Exception):
+    """A probe's plan failed verification: only this row is left undetermined."""
 
 
 class _Probe:
-    def __init__(self, s: Scenario, site: str, chip: str, resolver: Resolver):
+    def __init__(self, s: Scenario, site: str, chip: str, resolver: Resolver, budget: list[int] | None = None):
         self.s, self.site, self.chip, self.resolver = s, site, chip, resolver
         self.count = 0
+        self.budget = budget  # shared [probes left] for the whole search, or None
 
     def __call__(self, price: float) -> str:
         """'in', 'out', or the status of a plan that is not optimal."""
-        deadline = self.resolver.deadline
-        if deadline is not None and time.monotonic() >= deadline:
-            raise OutOfTime
+        if self.budget is not None and self.budget[0] <= 0:
+            raise OutOfProbes
+        if self.budget is not None:
+            self.budget[0] -= 1
         self.count += 1
-        plan = self.resolver.plan(with_site_price(self.s, self.site, self.chip, price), duals=False)
-        if plan.result.message == "time limit":
-            raise OutOfTime
+        try:
+            plan = self.resolver.plan(with_site_price(self.s, self.site, self.chip, price), duals=False)
+        except VerificationError as e:
+            raise ProbeFailed(str(e)) from None
         if not plan.result.ok:
             return plan.status
         return "in" if plan.units().get((self.site, self.chip), 0.0) > UNITS_TOL else "out"
@@ -197,7 +205,7 @@ def _guided(probe: _Probe, price: float, bought: bool, steps: int, guess: float 
 def break_even_row(
     s: Scenario, site: str, chip: str, units_now: float, resolver: Resolver,
     rel_tol: float = REL_TOL, max_factor: float = MAX_FACTOR, guess: float | None | str = "none",
-    margin: float = 0.01,
+    margin: float = 0.01, budget: list[int] | None = None,
 ) -> BreakEven:
     """One row. ``guess``: a hint for the break-even price (``None``: the hint says there is none;
     ``"none"``: no hint, plain halving / doubling)."""
@@ -205,7 +213,7 @@ def break_even_row(
     cur = c.price_currency or s.currency
     name = c.model or chip
     price = s.price(site, chip)
-    probe = _Probe(s, site, chip, resolver)
+    probe = _Probe(s, site, chip, resolver, budget)
     bought = units_now > UNITS_TOL
     steps = max(1, int(math.ceil(math.log2(max_factor))))
     direction = "exits_above" if bought else "enters_below"
@@ -236,59 +244,69 @@ def break_even_row(
 
 def break_even(
     plan: Plan, resolver: Resolver | None = None, rel_tol: float = REL_TOL, max_factor: float = MAX_FACTOR,
-    guided: bool = True, time_budget: float | None = TIME_BUDGET,
+    guided: bool = True, max_probes: int | None = MAX_PROBES,
 ) -> list[BreakEven]:
-    """One row per (site, chip) variable of an optimal plan, sorted by site then chip.
+    """One row per (site, chip) that may be bought, of an optimal plan, sorted by site then chip.
 
     The search uses HiGHS through a Resolver whatever solver made the plan
     (both solvers give the same plans; CBC would make each probe a process).
     With ``integer_units`` and ``guided``, each row is first searched on the
     continuous relaxation (cheap LPs) and the whole-lot search starts from
     that price; every reported price is still bracketed by whole-lot solves.
-    ``time_budget`` (seconds, None for none) bounds the whole search: rows not
-    finished in time get no price and a sentence that says so.
+    ``max_probes`` (a count of whole-lot re-solves, None for none) bounds the whole search:
+    rows not finished within it get no price and a sentence that says so. A probe whose plan
+    fails verification leaves only its own row undetermined.
     """
     if not plan.result.ok:
         return []
     resolver = resolver or Resolver("highs")
-    deadline = None if time_budget is None else time.monotonic() + time_budget
-    saved = resolver.deadline
-    resolver.deadline = deadline
     s = plan.scenario
     units = plan.units()
+    budget = [max_probes] if max_probes is not None else None
     lp_resolver = lp_plan = None
-    try:
-        if guided and s.integer_units:
-            relaxed = s.model_copy(update={"integer_units": False})
-            lp_resolver = Resolver("highs", deadline=deadline)
-            lp_plan = lp_resolver.plan(relaxed, duals=False)
-            if not lp_plan.result.ok:
-                lp_resolver = None
-        rows = []
-        for v in plan.lm.vars:
-            now = units.get((v.site, v.chip), 0.0)
-            try:
-                guess: float | None | str = "none"
-                if lp_resolver is not None:
-                    hint = break_even_row(lp_plan.scenario, v.site, v.chip, now, lp_resolver, rel_tol, max_factor)
-                    guess = hint.break_even_price
-                rows.append(break_even_row(s, v.site, v.chip, now, resolver, rel_tol, max_factor, guess))
-            except OutOfTime:
-                rows.append(_timed_out_row(s, v.site, v.chip, now, time_budget))
-    finally:
-        resolver.deadline = saved
+    if guided and s.integer_units:
+        relaxed = s.model_copy(update={"integer_units": False})
+        lp_resolver = Resolver("highs")
+        lp_plan = lp_resolver.plan(relaxed, duals=False)
+        if not lp_plan.result.ok:
+            lp_resolver = None
+    rows = []
+    for site, chip in purchasable(plan):
+        now = units.get((site, chip), 0.0)
+        try:
+            guess: float | None | str = "none"
+            if lp_resolver is not None:
+                hint = break_even_row(lp_plan.scenario, site, chip, now, lp_resolver, rel_tol, max_factor)
+                guess = hint.break_even_price
+            rows.append(break_even_row(s, site, chip, now, resolver, rel_tol, max_factor, guess, budget=budget))
+        except OutOfProbes:
+            rows.append(_undetermined_row(s, site, chip, now, f"the search used its budget of {max_probes} re-solves"))
+        except ProbeFailed:
+            rows.append(_undetermined_row(s, site, chip, now, "a re-solve failed independent verification"))
     rows.sort(key=lambda r: (r.site, r.chip))
     return rows
 
 
-def _timed_out_row(s: Scenario, site: str, chip: str, units_now: float, budget: float | None) -> BreakEven:
+def purchasable(plan: Plan) -> list[tuple[str, str]]:
+    """(site, chip) pairs with at least one purchase column, in model order."""
+    m = plan.model
+    out: list[tuple[str, str]] = []
+    seen: set = set()
+    for j in range(m.n):
+        if m.var.kind[j] != BUY:
+            continue
+        key = (m.coords.sites[m.var.site[j]], m.coords.chips[m.var.chip[j]])
+        if key not in seen:
+            seen.add(key)
+            out.append(key)
+    return out
+
+
+def _undetermined_row(s: Scenario, site: str, chip: str, units_now: float, why: str) -> BreakEven:
     c = s.chips[chip]
     cur = c.price_currency or s.currency
     name = c.model or chip
     price = s.price(site, chip)
     direction = "exits_above" if units_now > UNITS_TOL else "enters_below"
-    sentence = (
-        f"{name} at {site}: break-even price not determined (the search stopped after its {budget:g} s budget); "
-        f"today {money(cur, price)}"
-    )
+    sentence = f"{name} at {site}: break-even price not determined ({why}); today {money(cur, price)}"
     return BreakEven(site, chip, name, cur, price, units_now, None, direction, sentence)

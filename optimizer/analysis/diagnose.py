@@ -40,8 +40,10 @@ from pydantic import ValidationError
 
 from .. import model as model_mod
 from ..errors import ChipallocError, SolveError
-from ..schema import Scenario
-from ..solve import Status, solve
+from ..numbers import format_value, num as _num, pct as _pct
+from ..schema import Scenario, value_at
+from ..validate import MIN_MAGNITUDE
+from ..solve import backend_for_model
 
 BISECT_REL = 1e-5  # relative precision of the threshold before rounding
 ROUND_REL = 1e-3  # a reported value is within 0.1% of the threshold, on the safe side
@@ -140,97 +142,33 @@ class Diagnosis:
         return "\n".join(out)
 
 
-# ----------------------------------------------------------------------------- formatting
+# ----------------------------------------------------------------------------- rules in words
 
 
-def format_value(x: float) -> str:
-    """A number as it should be typed after ``--set PATH=`` (no separators, no exponent noise)."""
-    if x == 0:
-        return "0"
-    if float(x).is_integer() and abs(x) < 1e21:
-        return str(int(x))
-    d = Decimal(repr(float(x))).normalize()
-    text = format(d, "f")
+def rule_text(m: model_mod.Model, i: int) -> str:
+    """One row of the model as the planner wrote it, with its numbers (the row's family says it)."""
+    ref = m.ref(i)
+    text = m.rule_text(i)
+    if ref.family == "chip_min":
+        chip = ref.key[0]
+        ci = m.coords.chips.index(chip)
+        if not np.any((m.var.kind == model_mod.BUY) & (m.var.chip == ci)):
+            denied = sorted({d.site for d in m.decisions if d.chip == chip and d.decision == "deny"})
+            if denied:
+                text += f" ({chip} cannot be bought at any site: export controls deny it at {', '.join(denied)})"
+            else:
+                text += f" ({chip} cannot be bought at any site)"
     return text
 
 
-def _num(x: float) -> str:
-    if float(x).is_integer() and abs(x) < 1e21:
-        return f"{int(x):,}"
-    if abs(x) >= 1000:
-        return f"{x:,.2f}".rstrip("0").rstrip(".")
-    return format_value(x)
-
-
-def _pct(x: float) -> str:
-    v = 100.0 * x
-    text = f"{v:.4f}".rstrip("0").rstrip(".")
-    return f"{text}%"
-
-
-_BASIS = {"spend": "spend", "units": "units", "tops": "INT8 TOPS"}
-
-
-def rule_text(s: Scenario, lm: model_mod.LinearModel, row: model_mod.Row) -> str:
-    """One row of the model as the planner wrote it, with its numbers."""
-    k, who = row.kind, row.subject
-    if k == "budget":
-        m = s.budget if who == "global" else s.sites[who].budget
-        cur = (m.currency or s.currency) if m is not None else s.currency
-        amount = m.amount if m is not None else row.rhs
-        conv = f" ({s.currency} {_num(row.rhs)})" if cur != s.currency else ""
-        where = "total spend" if who == "global" else "spend"
-        return f"{row.name} <= {cur} {_num(amount)}{conv} of {where}"
-    if k == "domestic_share":
-        st = s.sites[who]
-        return f"{row.name} >= {_pct(st.domestic_min_share or 0.0)} of {_BASIS[st.domestic_basis]}"
-    if k == "capacity":
-        return f"{row.name} <= {_num(s.vendors[who].capacity_units or 0.0)} units"
-    if k == "vendor_share":
-        return f"{row.name} <= {_pct(s.vendors[who].max_share or 1.0)} of total spend"
-    if k == "chip_min":
-        n = s.chips[who].min_units
-        text = f"{row.name} >= {_num(n)} unit{'' if n == 1 else 's'}"
-        if not any(v.chip == who for v in lm.vars):
-            denied = sorted({d.site for d in lm.decisions if d.chip == who and d.decision == "deny"})
-            text += f" ({who} cannot be bought at any site: export controls deny it at {', '.join(denied)})"
-        return text
-    if k == "chip_max":
-        return f"{row.name} <= {_num(s.chips[who].max_units or 0.0)} units"
-    if k == "power":
-        return f"{row.name} <= {_num(s.sites[who].power_mw or 0.0)} MW"
-    if k == "tpp_cap":
-        return f"{row.name} <= {_num(row.rhs)} TPP"
-    return f"{row.name} {row.sense} {_num(row.rhs)}"  # pragma: no cover - every kind is listed above
-
-
-def parameter(row: model_mod.Row) -> tuple[str, str, bool]:
-    """(scenario path, raise|lower, whole-number?) of the one number behind a row."""
-    k, who = row.kind, row.subject
-    if k == "budget":
-        return ("budget.amount" if who == "global" else f"sites.{who}.budget.amount"), _RAISE, False
-    if k == "domestic_share":
-        return f"sites.{who}.domestic_min_share", _LOWER, False
-    if k == "capacity":
-        return f"vendors.{who}.capacity_units", _RAISE, True
-    if k == "vendor_share":
-        return f"vendors.{who}.max_share", _RAISE, False
-    if k == "chip_min":
-        return f"chips.{who}.min_units", _LOWER, True
-    if k == "chip_max":
-        return f"chips.{who}.max_units", _RAISE, True
-    if k == "power":
-        return f"sites.{who}.power_mw", _RAISE, False
-    if k == "tpp_cap":
-        return f"export_controls.tpp_caps.{who}", _RAISE, False
-    raise KeyError(k)  # pragma: no cover
+def parameter(m: model_mod.Model, i: int) -> model_mod.Parameter | None:
+    """The one scenario number behind row ``i`` (path, raise|lower, whole-number?), or None."""
+    return model_mod.family(m.rows.family[i]).parameter(m.scenario_of_row(i), m.ref(i))
 
 
 def current_value(s: Scenario, path: str) -> float:
-    obj: Any = s
-    for part in path.split("."):
-        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
-    return float(obj)
+    v = value_at(s, path)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
 
 
 def safe_round(x: float, direction: str, whole: bool, rel: float = ROUND_REL) -> float:
@@ -250,35 +188,40 @@ def safe_round(x: float, direction: str, whole: bool, rel: float = ROUND_REL) ->
 
 
 class _Oracle:
-    """Feasibility checks of one scenario (and of one-number changes of it)."""
+    """Feasibility checks of one scenario (and of one-number changes of it), on one backend per structure."""
 
     def __init__(self, s: Scenario, solver: str):
         self.s = s
         self.solver = solver
         self.data = s.model_dump(mode="python", by_alias=True)
         self.calls = 0
+        self._backends: dict[tuple, object] = {}
+        self._held_model: dict[tuple, model_mod.Model] = {}
 
-    def rows_feasible(self, lm: model_mod.LinearModel, rows: Sequence[int], integer: bool) -> bool:
-        sub = model_mod.LinearModel(
-            scenario=lm.scenario,
-            vars=list(lm.vars),
-            rows=[lm.rows[i] for i in rows],
-            c=np.zeros(len(lm.vars)),
-            spend=lm.spend,
-            A=lm.A[list(rows)] if len(rows) else np.zeros((0, len(lm.vars))),
-            integer=integer,
-            decisions=lm.decisions,
-        )
+    def _backend(self, m: model_mod.Model, integer: bool):
+        key = (m.structure_key(), integer)
+        held = self._backends.get(key)
+        if held is None:
+            held = backend_for_model(self.solver, m, integer)
+            self._backends[key] = held
+        elif self._held_model.get(key) is not m:
+            from ..solve import scaled
+
+            held.update(scaled(m))
+        self._held_model[key] = m  # a reference, not an id: ids of freed models are reused
+        return held
+
+    def rows_feasible(self, m: model_mod.Model, rows: Sequence[int], integer: bool) -> bool:
+        keep = np.zeros(m.m, dtype=bool)
+        keep[list(rows)] = True
         self.calls += 1
-        res = solve(sub, self.solver, tie_break=False, duals=False)
-        if res.status in (Status.OPTIMAL, Status.UNBOUNDED):
-            return True
-        if res.status is Status.INFEASIBLE:
-            return False
-        raise SolveError(f"the {self.solver} solver failed while diagnosing infeasibility: {res.message or res.status.value}")
+        try:
+            return bool(self._backend(m, integer and m.integer).feasible(keep))
+        except RuntimeError as e:
+            raise SolveError(f"the {self.solver} solver failed while diagnosing infeasibility: {e}") from None
 
-    def feasible(self, lm: model_mod.LinearModel, integer: bool) -> bool:
-        return self.rows_feasible(lm, range(len(lm.rows)), integer)
+    def feasible(self, m: model_mod.Model, integer: bool) -> bool:
+        return self.rows_feasible(m, range(m.m), integer)
 
     def with_value(self, path: str, value: float) -> Scenario | None:
         from ..io import set_path
@@ -292,8 +235,19 @@ class _Oracle:
         sc = self.with_value(path, value)
         if sc is None:
             return False
-        lm = model_mod.build(sc)
-        return self.feasible(lm, integer and sc.integer_units)
+        m = model_mod.build(sc, _outcomes(sc))
+        return self.feasible(m, integer and sc.integer_units)
+
+
+def _outcomes(sc: Scenario) -> dict | None:
+    if sc.uncertainty is None:
+        return None
+    from ..outcomes import outcome_scenarios
+
+    try:
+        return outcome_scenarios(sc)
+    except ChipallocError:
+        return None
 
 
 def deletion_filter(rows: Sequence[int], infeasible: Callable[[list[int]], bool]) -> list[int]:
@@ -309,9 +263,9 @@ def deletion_filter(rows: Sequence[int], infeasible: Callable[[list[int]], bool]
     return keep
 
 
-def find_conflict(lm: model_mod.LinearModel, oracle: _Oracle) -> tuple[list[int], bool]:
+def find_conflict(lm: model_mod.Model, oracle: _Oracle) -> tuple[list[int], bool]:
     """(IIS as row indices in model order, infeasible only with whole lots?)."""
-    everything = list(range(len(lm.rows)))
+    everything = list(range(lm.m))
     integer = lm.integer
     if not oracle.rows_feasible(lm, everything, integer=False):
         iis = deletion_filter(everything, lambda r: not oracle.rows_feasible(lm, r, integer=False))
@@ -336,7 +290,8 @@ def _bisect(ok: Callable[[float], bool], bad: float, good: float, whole: bool) -
         bad = float(math.floor(bad) if up else math.ceil(bad))
     for _ in range(200):
         gap = abs(good - bad)
-        if gap <= BISECT_REL * max(abs(good), abs(bad), 1e-12) or (whole and gap <= 1.0):
+        # below MIN_MAGNITUDE a non-zero number is not a valid input, so a search toward 0 ends at 0
+        if gap <= BISECT_REL * max(abs(good), abs(bad), 1e-12) or (whole and gap <= 1.0) or gap < MIN_MAGNITUDE:
             break
         mid = (bad + good) / 2.0
         if whole:
@@ -366,7 +321,7 @@ def _threshold(oracle: _Oracle, path: str, direction: str, whole: bool, current:
         if not ok(0.0):
             return None
         bad, good = current, 0.0
-    elif path.startswith("vendors.") and path.endswith(".max_share"):
+    elif _is_share_cap(path):
         if not ok(1.0):  # a cap of 100% is no cap
             return None
         bad, good = current, 1.0
@@ -411,17 +366,21 @@ def _short(ok: Callable[[float], bool], good: float, direction: str) -> float:
     return safe_round(good, direction, whole=False)
 
 
-def _fix_text(path: str, direction: str, current: float, needed: float, row: model_mod.Row, s: Scenario) -> str:
-    unit = {
-        "capacity": " units", "chip_min": " units", "chip_max": " units", "power": " MW", "tpp_cap": " TPP",
-    }.get(row.kind, "")
-    if row.kind == "budget":
-        m = s.budget if row.subject == "global" else s.sites[row.subject].budget
-        cur = (m.currency if m and m.currency else s.currency) + " "
+def _is_share_cap(path: str) -> bool:
+    return (path.startswith("vendors.") and path.endswith(".max_share")) or ".vendor_max_share." in path
+
+
+def _fix_text(path: str, direction: str, current: float, needed: float, m: model_mod.Model, i: int,
+              unit: str) -> str:
+    ref = m.ref(i)
+    s = m.scenario_of_row(i)
+    if ref.family == "budget":
+        money = s.budget if ref.key[0] == "global" else s.sites[ref.key[0]].budget
+        cur = (money.currency if money and money.currency else s.currency) + " "
         return f"{direction} {path} from {cur}{_num(current)} to {cur}{_num(needed)}"
-    if row.kind in ("domestic_share", "vendor_share"):
+    if ref.family in ("domestic_share", "vendor_share"):
         return f"{direction} {path} from {format_value(current)} to {format_value(needed)} ({_pct(current)} -> {_pct(needed)})"
-    return f"{direction} {path} from {_num(current)} to {_num(needed)}{unit}"
+    return f"{direction} {path} from {_num(current)} to {_num(needed)}" + (f" {unit}" if unit else "")
 
 
 def _verified(s: Scenario, path: str, value: float, solver: str, oracle: _Oracle) -> bool:
@@ -434,14 +393,18 @@ def _verified(s: Scenario, path: str, value: float, solver: str, oracle: _Oracle
         return False
     try:
         plan = make_plan(sc, solver=solver, raise_on_status=False)
-    except VerificationError:
+    except (VerificationError, ChipallocError):
         return False
     return plan.result.ok
 
 
-def fix_for(s: Scenario, row: model_mod.Row, oracle: _Oracle, solver: str) -> Fix | None:
-    """The smallest verified change of the number behind ``row``, or None."""
-    path, direction, whole = parameter(row)
+def fix_for(s: Scenario, m: model_mod.Model, i: int, oracle: _Oracle, solver: str) -> Fix | None:
+    """The smallest verified change of the number behind row ``i``, or None."""
+    param = parameter(m, i)
+    if param is None:
+        return None
+    path, direction, whole = param.path, param.direction, param.whole
+    name = m.rows.name[i]
     current = current_value(s, path)
     t = _threshold(oracle, path, direction, whole, current, integer=False)
     if t is None:
@@ -455,7 +418,7 @@ def fix_for(s: Scenario, row: model_mod.Row, oracle: _Oracle, solver: str) -> Fi
     # final proof: the full solve with the value pasted in; step further out if rounding was not enough
     for _ in range(5):
         if _verified(s, path, needed, solver, oracle):
-            return Fix(row.name, path, current, needed, direction, _fix_text(path, direction, current, needed, row, s))
+            return Fix(name, path, current, needed, direction, _fix_text(path, direction, current, needed, m, i, param.unit))
         nxt = needed * (1 + 10 * ROUND_REL) if direction == _RAISE else needed * (1 - 10 * ROUND_REL)
         nxt = _clamp(path, safe_round(nxt if nxt else (1.0 if direction == _RAISE else 0.0), direction, whole))
         if nxt == needed:
@@ -465,31 +428,35 @@ def fix_for(s: Scenario, row: model_mod.Row, oracle: _Oracle, solver: str) -> Fi
 
 
 def _clamp(path: str, v: float) -> float:
-    if path.endswith(("domestic_min_share", "max_share")):
+    if path.endswith(("domestic_min_share", "max_share")) or _is_share_cap(path):
         return min(1.0, max(0.0, v))
     return max(0.0, v)
 
 
-def diagnose(s: Scenario, solver: str = "highs", lm: model_mod.LinearModel | None = None) -> Diagnosis | None:
+def diagnose(s: Scenario, solver: str = "highs", lm: model_mod.Model | None = None,
+             outcomes: dict | None = None) -> Diagnosis | None:
     """Explain why ``s`` is infeasible; None if it is in fact feasible."""
-    lm = lm if lm is not None else model_mod.build(s)
+    if lm is None:
+        lm = model_mod.build(s, outcomes if outcomes is not None else _outcomes(s))
     oracle = _Oracle(s, solver)
     iis, integer_only = find_conflict(lm, oracle)
     if not iis:
         return None
-    rows = [lm.rows[i] for i in iis]
-    rules = {r.name: rule_text(s, lm, r) for r in rows}
+    names = [lm.rows.name[i] for i in iis]
+    rules = {lm.rows.name[i]: rule_text(lm, i) for i in iis}
     notes: list[str] = []
     if integer_only:
-        lots = sorted({(v.chip, v.scale) for v in lm.vars if v.scale > 1})
+        co = lm.coords
+        lots = sorted({(co.chips[lm.var.chip[j]], int(lm.var.scale[j])) for j in range(lm.n)
+                       if lm.var.kind[j] == model_mod.BUY and lm.var.scale[j] > 1})
         if lots:
             notes.append("chips are bought in whole lots: " + ", ".join(f"{c} in lots of {n:,}" for c, n in lots))
     fixes: list[Fix] = []
     none: list[str] = []
-    for r in rows:
-        f = fix_for(s, r, oracle, solver)
+    for i in iis:
+        f = fix_for(s, lm, i, oracle, solver)
         if f is None:
-            none.append(r.name)
+            none.append(lm.rows.name[i])
         else:
             fixes.append(f)
-    return Diagnosis(s.name, [r.name for r in rows], rules, fixes, none, integer_only, notes)
+    return Diagnosis(s.name, names, rules, fixes, none, integer_only, notes)

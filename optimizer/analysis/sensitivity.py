@@ -43,9 +43,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..model import LinearModel
+from ..model import Model
 from ..plan import Plan
-from ..solve import row_scales, silenced
+from ..solve import scaled
+from ..solve.highs import ranging
 
 INF = math.inf
 
@@ -139,47 +140,59 @@ def _distance(end: float, here: float, up: bool) -> float:
     return _clean(max(d, 0.0), here)
 
 
-def sensitivity(plan: Plan | LinearModel) -> Sensitivity:
+def sensitivity(plan: Plan | Model) -> Sensitivity:
     """The Sensitivity Report of an optimal plan (or of a model), from HiGHS ranging.
 
     Raises nothing for a degenerate or empty model: an empty model (nothing may be
     bought anywhere) gives no variable rows and constraints at zero.
     """
-    lm = plan.lm if isinstance(plan, Plan) else plan
-    basis = "relaxation" if lm.integer else "lp"
-    n = len(lm.vars)
+    m = plan.model if isinstance(plan, Plan) else plan
+    basis = "relaxation" if m.integer else "lp"
+    n = m.n
+    co = m.coords
+    refs = [m.ref(i) for i in range(m.m)]
     if n == 0:
         cons = []
-        for r in lm.rows:
+        for r in refs:
             slack = r.rhs if r.sense == "<=" else -r.rhs
             inc, dec = (INF, slack) if r.sense == "<=" else (slack, INF)
-            cons.append(ConstraintRange(r.name, r.kind, r.sense, 0.0, 0.0, r.rhs, inc, dec))
+            cons.append(ConstraintRange(r.name, r.family, r.sense, 0.0, 0.0, r.rhs, inc, dec))
         return Sensitivity(basis, [], cons, 0.0, "nothing may be bought at any site")
+
+    def site_chip(j: int) -> tuple[str, str]:
+        si, ci = int(m.var.site[j]), int(m.var.chip[j])
+        return (co.sites[si] if si >= 0 else "", co.chips[ci] if ci >= 0 else "")
+
+    prob = scaled(m)
     target = None
-    if isinstance(plan, Plan) and plan.result.ok and not lm.integer:
-        target = np.asarray(plan.result.units, dtype=float)  # report at the plan's own vertex
-    got = _ranging(lm, target)
+    if isinstance(plan, Plan) and plan.result.ok and not m.integer:
+        target = np.asarray(plan.result.units, dtype=float) / prob.col_scale  # report at the plan's own vertex
+    got = ranging(prob, target)
     if got is None:
         nan = float("nan")
         return Sensitivity(
             basis,
-            [VariableRange(v.name, v.site, v.chip, nan, nan, float(lm.c[j]), nan, nan) for j, v in enumerate(lm.vars)],
-            [ConstraintRange(r.name, r.kind, r.sense, nan, nan, r.rhs, nan, nan) for r in lm.rows],
+            [VariableRange(m.var.name[j], *site_chip(j), nan, nan, float(m.c[j]), nan, nan) for j in range(n)],
+            [ConstraintRange(r.name, r.family, r.sense, nan, nan, r.rhs, nan, nan) for r in refs],
             nan,
             "the continuous model has no optimal basis; no ranging",
         )
-    x, row_val, row_dual, col_dual, col_basic, row_basic, rng, rs = got
+    x, row_val, row_dual, col_dual, col_basic, row_basic, rng = got
+    scale = prob.col_scale
+    rs = prob.row_div
+    units = x * scale
     variables = []
-    for j, v in enumerate(lm.vars):
-        c = float(lm.c[j])
-        up = _clean(rng.col_cost_up.value_[j], c)
-        dn = _clean(rng.col_cost_dn.value_[j], c)
-        rc = 0.0 if col_basic[j] else _clean(col_dual[j], c)
+    for j in range(n):
+        c = float(m.c[j])
+        up = _clean(rng.col_cost_up.value_[j] / scale[j], c)
+        dn = _clean(rng.col_cost_dn.value_[j] / scale[j], c)
+        rc = 0.0 if col_basic[j] else _clean(col_dual[j] / scale[j], c)
         variables.append(
-            VariableRange(v.name, v.site, v.chip, _snap(_clean(x[j], 1.0)), rc, c, _distance(up, c, True), _distance(dn, c, False))
+            VariableRange(m.var.name[j], *site_chip(j), _snap(_clean(units[j], 1.0)), rc, c, _distance(up, c, True),
+                          _distance(dn, c, False))
         )
     constraints = []
-    for i, r in enumerate(lm.rows):
+    for i, r in enumerate(refs):
         lhs = float(row_val[i]) * rs[i]
         shadow = 0.0 if row_basic[i] else _clean(row_dual[i] / rs[i], 1.0)
         if row_basic[i]:
@@ -191,108 +204,15 @@ def sensitivity(plan: Plan | LinearModel) -> Sensitivity:
             dn = _clean(rng.row_bound_dn.value_[i] * rs[i], r.rhs)
             inc, dec = _distance(up, r.rhs, True), _distance(dn, r.rhs, False)
         constraints.append(
-            ConstraintRange(r.name, r.kind, r.sense, _snap(_clean(lhs, max(1.0, abs(r.rhs)))), shadow, r.rhs, inc, dec)
+            ConstraintRange(r.name, r.family, r.sense, _snap(_clean(lhs, max(1.0, abs(r.rhs)))), shadow, r.rhs, inc, dec)
         )
-    obj = float(np.dot(lm.c, x))
+    obj = float(np.dot(m.c, units))
     note = (
         "continuous relaxation of the integer plan (integer_units: true): final values are the relaxation's; "
         "the plan's whole lots are on the Allocation sheet"
-        if lm.integer else "linear programme: ranging at the plan's own optimal vertex"
+        if m.integer else "linear programme: ranging at the plan's own optimal vertex"
     )
     return Sensitivity(basis, variables, constraints, obj, note)
-
-
-def _build(lm: LinearModel, rs: np.ndarray):
-    """max c.x over the continuous rows (divided by ``rs``) in a fresh, silent HiGHS."""
-    import highspy
-
-    n, m = len(lm.vars), len(lm.rows)
-    inf = highspy.kHighsInf
-    A = lm.A / rs[:, None] if m else np.zeros((0, n))
-    lo = np.array([r.rhs / rs[i] if r.sense == ">=" else -inf for i, r in enumerate(lm.rows)], dtype=float)
-    up = np.array([r.rhs / rs[i] if r.sense == "<=" else inf for i, r in enumerate(lm.rows)], dtype=float)
-    with silenced():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.addCols(n, lm.c.astype(float), np.zeros(n), np.full(n, inf), 0,
-              np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
-    if m:
-        starts, idx, vals = [], [], []
-        for i in range(m):
-            starts.append(len(idx))
-            nz = np.flatnonzero(A[i])
-            idx.extend(nz.tolist())
-            vals.extend(A[i, nz].tolist())
-        h.addRows(m, lo, up, len(idx), np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32),
-                  np.array(vals, dtype=float))
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    return h
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.all(np.abs(a - b) <= 1e-7 * np.maximum(1.0, np.abs(b))))
-
-
-def _move_to(h, target: np.ndarray) -> bool:
-    """Re-base ``h`` (solved, optimal) at the optimal point ``target`` by crossover.
-
-    An LP with several optimal plans: the tie-break picked ``target`` (the
-    cheapest), simplex may have stopped at another vertex. Crossover from
-    ``target`` with the optimal duals gives a basis there; one more run from
-    that basis (no iterations) restores what getRanging needs.
-    """
-    import highspy
-
-    obj = h.getInfo().objective_function_value
-    sol = h.getSolution()
-    start = highspy.HighsSolution()
-    start.col_value = [float(x) for x in target]
-    start.value_valid = True
-    start.col_dual = list(sol.col_dual)
-    start.row_dual = list(sol.row_dual)
-    start.dual_valid = True
-    with silenced():
-        if h.crossover(start) != highspy.HighsStatus.kOk:
-            return False
-        h.setBasis(h.getBasis())
-        h.run()
-    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    x = np.asarray(h.getSolution().col_value, dtype=float)
-    return ok and _close(x, target) and abs(h.getInfo().objective_function_value - obj) <= 1e-9 * max(1.0, abs(obj))
-
-
-def _ranging(lm: LinearModel, target: np.ndarray | None = None):
-    """Solve max c.x over the continuous rows with HiGHS (rows divided by :func:`optimizer.solve.row_scales`).
-
-    ``target``: the plan's units when the plan is this LP's optimum; the
-    ranging is then taken at that point (see :func:`_move_to`).
-    """
-    import highspy
-
-    rs = row_scales(lm)  # the core's row scaling (any positive divisors give the same LP; these keep HiGHS well-conditioned)
-    h = _build(lm, rs)
-    with silenced():
-        h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    if target is not None and not _close(np.asarray(h.getSolution().col_value, dtype=float), target):
-        if not _move_to(h, target):  # keep HiGHS's own optimal vertex
-            h = _build(lm, rs)
-            with silenced():
-                h.run()
-    with silenced():
-        status, rng = h.getRanging()
-    if status != highspy.HighsStatus.kOk or not rng.valid:
-        return None
-    sol = h.getSolution()
-    basis = h.getBasis()
-    B = highspy.HighsBasisStatus.kBasic
-    col_basic = [s == B for s in basis.col_status]
-    row_basic = [s == B for s in basis.row_status]
-    # maximisation: HiGHS reports duals in the sense of the objective, i.e. d(TOPS)/d(.)
-    return (np.asarray(sol.col_value, dtype=float), np.asarray(sol.row_value, dtype=float),
-            np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float),
-            col_basic, row_basic, rng, rs)
 
 
 __all__ = ["ConstraintRange", "Sensitivity", "VariableRange", "sensitivity"]

@@ -7,7 +7,9 @@ from typing import Any
 
 from ..plan import Plan
 
-SOLUTION_SCHEMA = "chipalloc.solution/1"
+SOLUTION_SCHEMA = "chipalloc.solution/1"  # a version-1 scenario
+SOLUTION_SCHEMA_2 = "chipalloc.solution/2"  # a version-2 scenario: periods, leases
+V1_TOTALS = ("spend", "units", "int8_tops", "delivered_tops", "effective_tops")
 
 
 def _num(x: Any) -> Any:
@@ -40,15 +42,17 @@ def clean(obj: Any) -> Any:
 
 def plan_dict(plan: Plan, report: str | None = None) -> dict:
     s = plan.scenario
+    v2 = s.schema_version >= 2
+    totals = plan.totals if v2 else {k: plan.totals[k] for k in V1_TOTALS if k in plan.totals}
     doc: dict[str, Any] = {
-        "schema": SOLUTION_SCHEMA,
+        "schema": SOLUTION_SCHEMA_2 if v2 else SOLUTION_SCHEMA,
         "scenario": s.name,
         "status": plan.status,
         "solver": plan.result.solver,
         "currency": s.currency,
         "integer_units": s.integer_units,
         "objective": {"effective_tops": plan.totals.get("effective_tops") if plan.result.ok else None},
-        "totals": plan.totals if plan.result.ok else None,
+        "totals": totals if plan.result.ok else None,
         "sites": {
             r.site: {"spend": r.spend, "budget": r.budget, "domestic_share": r.domestic_share, "power_mw": r.power_mw}
             for r in plan.sites
@@ -57,6 +61,8 @@ def plan_dict(plan: Plan, report: str | None = None) -> dict:
             {
                 "site": a.site, "chip": a.chip, "vendor": a.vendor, "units": a.units, "unit_price": a.unit_price,
                 "spend": a.spend, "int8_tops": a.units * a.int8_tops, "effective_tops": a.effective_tops, "domestic": a.domestic,
+                "period": a.period, "delivery_period": a.delivery_period,
+                **({"outcome": a.outcome} if plan.outcomes else {}),
             }
             for a in plan.allocation
         ],
@@ -80,9 +86,28 @@ def plan_dict(plan: Plan, report: str | None = None) -> dict:
             for d in plan.compliance
         ],
         "applied": plan.loaded.applied if plan.loaded else [],
+        **(_v2_parts(plan) if v2 else {}),
         "report": report,
     }
     return clean(doc)
+
+
+def _v2_parts(plan: Plan) -> dict:
+    """The version-2 additions: leases and one row per period."""
+    stochastic = bool(plan.outcomes)
+    return {
+        "leases": [
+            {"lease": r.lease, "site": r.site, "chip": r.chip, "start_period": r.start_period, "units": r.units,
+             "price_per_period": r.price_per_period, "spend": r.spend,
+             **({"outcome": r.outcome} if stochastic else {})}
+            for r in plan.leases
+        ],
+        "periods": [
+            {"period": p.period, "spend": p.spend, "deliveries": p.units_delivered,
+             "effective_tops_in_service": p.effective_tops_in_service, "power_mw": dict(p.power_mw)}
+            for p in plan.periods
+        ],
+    }
 
 
 def dumps(doc: dict) -> str:

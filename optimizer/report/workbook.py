@@ -391,29 +391,12 @@ def _allocation_sheet(wb: Workbook, plan: Plan) -> Worksheet:
 
 
 # ---------------------------------------------------------------- Constraints
-def _rhs_unit(plan: Plan, kind: str, subject: str) -> str:
-    cur = plan.scenario.currency
-    if kind in ("budget", "vendor_share"):
-        return cur
-    if kind == "domestic_share":
-        basis = plan.scenario.sites[subject].domestic_basis if subject in plan.scenario.sites else "spend"
-        return {"spend": cur, "units": "units", "tops": "INT8 TOPS"}[basis]
-    if kind in ("capacity", "chip_min", "chip_max"):
-        return "units"
-    if kind == "power":
-        return "W"
-    if kind == "tpp_cap":
-        return "TPP"
-    return ""
-
-
 def _constraints_sheet(wb: Workbook, plan: Plan) -> Worksheet:
     ws = wb.create_sheet("Constraints")
     relax = plan.result.dual_basis == "relaxation"
-    subject = {r.name: r.subject for r in plan.lm.rows}
     rows = []
     for c in plan.constraints:
-        rows.append([c.name, c.kind, c.lhs, c.sense, c.rhs, _rhs_unit(plan, c.kind, subject.get(c.name, "")), c.slack,
+        rows.append([c.name, c.kind, c.lhs, c.sense, c.rhs, c.unit, c.slack,
                      _yes(c.binding), c.shadow_price, c.meaning])
     cols = list(CONSTRAINT_COLUMNS)
     last = table(ws, cols, rows, [None, None, FMT_NUM, None, FMT_NUM, None, FMT_NUM, None, FMT_SHADOW, None])

@@ -112,12 +112,12 @@ def test_hand_ranges_hold_by_resolving():
     assert plan_at(["chips.c.int8_tops=2.1"]) != base
 
 
-def _lp_objective(lm: model_mod.LinearModel, row: int | None = None, delta: float = 0.0) -> float:
-    """Optimal effective TOPS of the continuous model with one right-hand side moved (PuLP/HiGHS, no ranging)."""
+def _lp_objective(lm: model_mod.Model, row: int | None = None, delta: float = 0.0) -> float:
+    """Optimal effective TOPS of the continuous model with one right-hand side moved (a solve, no ranging)."""
     if row is not None:
-        rows = list(lm.rows)
-        rows[row] = dataclasses.replace(rows[row], rhs=rows[row].rhs + delta)
-        lm = dataclasses.replace(lm, rows=rows)
+        rhs = lm.rows.rhs.copy()
+        rhs[row] += delta
+        lm = dataclasses.replace(lm, rows=dataclasses.replace(lm.rows, rhs=rhs))
     res = solve(lm, "highs", tie_break=False, duals=False)
     assert res.ok
     return res.objective

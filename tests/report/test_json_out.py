@@ -13,7 +13,7 @@ from optimizer.report import json_out
 
 TOP_KEYS = {"schema", "scenario", "status", "solver", "currency", "integer_units", "objective", "totals", "sites",
             "allocation", "constraints", "compliance", "report"}
-ALLOC_KEYS = {"site", "chip", "vendor", "units", "unit_price", "spend", "int8_tops", "effective_tops", "domestic"}
+ALLOC_KEYS = {"site", "chip", "vendor", "units", "unit_price", "spend", "int8_tops", "effective_tops", "domestic", "period", "delivery_period"}
 CONS_KEYS = {"name", "kind", "lhs", "sense", "rhs", "slack", "binding", "shadow_price"}
 COMP_KEYS = {"chip", "site", "country", "tier", "tpp", "density", "controlled", "decision", "reason"}
 
@@ -47,9 +47,9 @@ def test_keys_and_values(site_prices_doc, solver):
     }
     assert doc["allocation"] == [
         {"site": "s1", "chip": "a", "vendor": "dom", "units": 100, "unit_price": 10, "spend": 1000, "int8_tops": 10_000,
-         "effective_tops": 10_000, "domestic": True},
+         "effective_tops": 10_000, "domestic": True, "period": None, "delivery_period": None},
         {"site": "s2", "chip": "b", "vendor": "us", "units": 50, "unit_price": 20, "spend": 1000, "int8_tops": 15_000,
-         "effective_tops": 15_000, "domestic": False},
+         "effective_tops": 15_000, "domestic": False, "period": None, "delivery_period": None},
     ]
     assert [c["name"] for c in doc["constraints"]] == ["budget[s1]", "budget[s2]"]
     assert all(set(c) == CONS_KEYS for c in doc["constraints"])

@@ -1,0 +1,231 @@
+"""Maximise effective TOPS, then the least spend among the maxima: written once, for every backend.
+
+1. Maximise the objective (whole lots: a MILP proven to ``MIP_REL_GAP``).
+2. Duals: from the continuous problem (the relaxation, with whole lots; labelled so).
+3. Tie-break, when the optimum T* is positive: minimise spend with the objective
+   held at T*.
+
+   - Continuous: the solve is held to the optimal face by complementary slackness
+     (columns with a negative reduced cost fixed at 0, rows with a non-zero dual as
+     equalities) and the objective floor at ``T* - 1e-9 |T*|``.
+   - Whole lots: the objective floor is ``T* - delta/2``, where delta is the exact
+     step between objective values of whole-lot plans (the gcd of the objective per
+     lot, from the decimal inputs; :func:`optimizer.solve.numerics.lot_step`), so
+     no plan with less TOPS qualifies. Where delta is not known exactly, a relative
+     floor of 1e-9. First the continuous relaxation of that problem: if its least
+     spend cannot beat the first plan's, that plan is the cheapest (proven) and no
+     second MILP runs. Otherwise the MILP starts from the first plan with presolve
+     off and a node limit (deterministic). Its plan is accepted only if exact
+     arithmetic confirms at least the first plan's TOPS and no more spend;
+     otherwise the first plan stays, and ``extra["tie_break"]`` says why.
+
+No step has a time limit: the same input gives the same plan on every machine.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..model import Model
+from .highs import HighsBackend
+from .numerics import ScaledProblem, clean_dust, exact_value, lot_step, round_lots, scaled
+from .result import SolveResult, Status
+
+LP_TIE_REL = 1e-9  # the LP tie-break's objective floor (relative); the optimal face does the real work
+FALLBACK_TIE_REL = 1e-9  # whole-lot floor when the lot step is not known exactly
+SPEND_TOL = 1e-9  # relative: a tie-break plan must not spend more than the first plan
+
+
+def solver_names() -> tuple[str, ...]:
+    return ("highs", "cbc")
+
+
+def backend_for(solver: str, prob: ScaledProblem, mip: bool):
+    if solver == "highs":
+        return HighsBackend(prob, mip)
+    from .pulp_backend import PulpBackend, make_solver
+
+    make_solver(solver, mip)  # unknown or unavailable solver: InputError before any work
+    return PulpBackend(prob, mip, solver)
+
+
+def backend_for_model(solver: str, model: Model, integer: bool):
+    """A backend of ``model``'s scaled problem (the MILP when ``integer``, else its continuous relaxation)."""
+    return backend_for(solver, scaled(model), mip=integer)
+
+
+def version(solver: str) -> str:
+    if solver == "highs":
+        from .highs import version as hv
+
+        return hv()
+    from .pulp_backend import version as pv
+
+    return pv(solver)
+
+
+class Solver:
+    """The two-phase solve of one model structure on one backend (kept and updated by the what-if engine)."""
+
+    def __init__(self, model: Model, solver: str = "highs"):
+        self.solver = solver
+        self.prob = scaled(model)
+        self.model = model
+        self.main = backend_for(solver, self.prob, mip=self.prob.mip)
+        self.lp = None  # the continuous problem, for duals of a whole-lot model
+        self.dual_backend = None  # HiGHS for the duals of solvers whose duals PuLP does not read
+        self._version = None
+
+    def update(self, model: Model) -> int:
+        self.model = model
+        self.prob = scaled(model)
+        changed = self.main.update(self.prob)
+        if self.lp is not None:
+            self.lp.update(self.prob)
+        if self.dual_backend is not None:
+            self.dual_backend.update(self.prob)
+        return changed
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            self._version = version(self.solver)
+        return self._version
+
+    def _continuous(self):
+        if not self.prob.mip:
+            return self.main
+        if self.lp is None:
+            self.lp = backend_for(self.solver, self.prob, mip=False)
+        return self.lp
+
+    def duals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Shadow prices per model row and reduced costs per unit, from the continuous problem."""
+        prob, model = self.prob, self.model
+        lp = self._continuous()
+        if lp is not self.main or self.prob.mip:
+            st, _ = lp.maximise()
+            if st is not Status.OPTIMAL:  # pragma: no cover - the MILP was optimal, so is its relaxation
+                return np.full(model.m, np.nan), np.full(model.n, np.nan)
+        try:
+            pis, djs = lp.duals()
+        except NotImplementedError:
+            if self.dual_backend is None:
+                self.dual_backend = HighsBackend(prob, mip=False)
+            st, _ = self.dual_backend.maximise()
+            if st is not Status.OPTIMAL:  # pragma: no cover
+                return np.full(model.m, np.nan), np.full(model.n, np.nan)
+            pis, djs = self.dual_backend.duals()
+        return pis / prob.row_div + 0.0, djs / prob.col_scale + 0.0
+
+    def solve(self, tie_break: bool = True, duals: bool = True) -> SolveResult:
+        model, prob = self.model, self.prob
+        n = model.n
+        basis = "relaxation" if prob.mip else "lp"
+        if n == 0:
+            feas = all((s == "<=" and r >= 0) or (s == ">=" and r <= 0) for s, r in zip(model.rows.sense, model.rows.rhs))
+            return SolveResult(Status.OPTIMAL if feas else Status.INFEASIBLE, self.solver, np.zeros(0), 0.0,
+                               np.zeros(model.m), np.zeros(0), basis, self.version)
+        st, lots = self.main.maximise()
+        if st is not Status.OPTIMAL:
+            return SolveResult(st, self.solver, np.zeros(n), float("nan"), solver_version=self.version)
+        lots = round_lots(prob, lots)
+        node_note = ""
+        if getattr(self.main, "node_limited", False):
+            from .highs import NODE_LIMIT
+
+            node_note = (f"the maximisation stopped at its limit of {NODE_LIMIT:,} branch-and-bound nodes "
+                         f"(a count, the same on every machine); the plan is proven within the reported gap")
+        face = None
+        if not prob.mip and tie_break:
+            try:
+                face = self.main.raw_duals()
+            except NotImplementedError:  # a PuLP solver whose duals are not read: the objective floor alone
+                face = None
+        gap = self.main.mip_gap()
+        pis = djs = None
+        if duals:
+            pis, djs = self.duals()
+        note = ""
+        opt = float(np.dot(prob.c, lots))
+        if tie_break and opt > 0:
+            lots, note = self._tie_break(lots, opt, face)
+        if not prob.mip:
+            lots = clean_dust(prob, lots)
+        units = lots * prob.col_scale
+        res = SolveResult(Status.OPTIMAL, self.solver, units, float(np.dot(model.c, units)), pis, djs, basis, self.version)
+        if note:
+            res.extra["tie_break"] = note
+        if node_note:
+            res.extra["node_limit"] = node_note
+        if gap is not None:
+            res.extra["mip_gap"] = gap
+        return res
+
+    def _tie_break(self, lots: np.ndarray, opt: float, face) -> tuple[np.ndarray, str]:
+        prob, model = self.prob, self.model
+        spend1 = float(np.dot(prob.spend, lots))
+        if not prob.mip:
+            st, x, _ = self.main.min_spend(opt - LP_TIE_REL * abs(opt), face=face)
+            if st is Status.OPTIMAL and float(np.dot(prob.c, x)) >= opt - LP_TIE_REL * abs(opt) * 2:
+                return x, ""
+            return lots, "the least-spend tie-break found no better plan; the plan has maximum effective TOPS"
+        delta = lot_step(model)
+        exact1 = exact_value(model, lots)
+        if delta is not None and exact1 is not None:
+            floor = float(exact1 - delta / 2)
+        else:
+            floor = opt - FALLBACK_TIE_REL * abs(opt)
+        bound = self.main.relaxed_min_spend(floor)
+        if bound is not None and bound >= spend1 - SPEND_TOL * max(1.0, abs(spend1)):
+            return lots, ""  # proven: no plan with this TOPS is cheaper even with fractional lots
+        st, x, hit = self.main.min_spend(floor, start=lots)
+        if st is not Status.OPTIMAL and not hit:
+            return lots, "the least-spend tie-break did not finish; the plan has maximum effective TOPS"
+        x = round_lots(prob, x)
+        if not _feasible(prob, x):
+            return lots, ("the least-spend tie-break stopped at its node limit without a better plan; "
+                          "the plan has maximum effective TOPS, a cheaper one may exist") if hit else (
+                          "the least-spend tie-break returned no usable plan; the plan has maximum effective TOPS")
+        spend2 = float(np.dot(prob.spend, x))
+        if exact1 is not None:
+            exact2 = exact_value(model, x)
+            more_tops = exact2 > exact1
+            same_tops = exact2 == exact1
+        else:
+            v2 = float(np.dot(prob.c, x))
+            more_tops = False
+            same_tops = v2 >= floor
+        if more_tops or (same_tops and spend2 <= spend1 + SPEND_TOL * max(1.0, abs(spend1))):
+            if hit:
+                return x, (f"the least-spend tie-break stopped at its node limit ({_nodes()} nodes); the plan is the "
+                           "cheapest found with maximum effective TOPS, not proven the cheapest")
+            return x, ""
+        return lots, "the least-spend tie-break found no cheaper plan with the same effective TOPS"
+
+
+def _nodes() -> str:
+    from .highs import TIE_MAX_NODES
+
+    return f"{TIE_MAX_NODES:,}"
+
+
+def _feasible(prob: ScaledProblem, x: np.ndarray) -> bool:
+    if not np.all(np.isfinite(x)):
+        return False
+    if np.any(x < prob.col_lo - 1e-9) or np.any(x > prob.upper(prob.mip) + 1e-9):
+        return False
+    act = prob.A @ x if prob.m else np.zeros(0)
+    full = abs(prob.A) @ np.abs(x) if prob.m else np.zeros(0)
+    tol = 1e-9 * np.maximum(1.0, np.maximum(np.abs(np.where(np.isfinite(prob.row_up), prob.row_up, 0)),
+                                            np.maximum(np.abs(np.where(np.isfinite(prob.row_lo), prob.row_lo, 0)), full)))
+    return bool(np.all(act <= prob.row_up + tol) and np.all(act >= prob.row_lo - tol))
+
+
+def solve(model: Model, solver: str = "highs", tie_break: bool = True, duals: bool = True) -> SolveResult:
+    """Maximise effective TOPS, then minimise spend among the maxima (see the module doc)."""
+    return Solver(model, solver).solve(tie_break=tie_break, duals=duals)
+
+
+__all__ = ["Solver", "solve", "version", "Fraction"]
