@@ -31,6 +31,9 @@ cli.add_command(solve_cmd)
 
 from .whatif import compare_cmd, sweep_cmd, tornado_cmd  # noqa: E402
 
+from .export import export_cmd  # noqa: E402
+
+cli.add_command(export_cmd)
 cli.add_command(sweep_cmd)
 cli.add_command(tornado_cmd)
 cli.add_command(compare_cmd)

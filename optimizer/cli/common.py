@@ -58,11 +58,37 @@ def debug_option(fn: Callable) -> Callable:
     return click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")(fn)
 
 
+class SolverName(click.ParamType):
+    """highs, cbc, or pulp:NAME (any solver PuLP drives on this machine, e.g. pulp:GUROBI_CMD)."""
+
+    name = "solver"
+
+    def convert(self, value, param, ctx):
+        v = str(value).strip()
+        if v in ("highs", "cbc"):
+            return v
+        if v.startswith("pulp:") and len(v) > 5:
+            import pulp
+
+            inner = v[5:]
+            if inner not in pulp.listSolvers():
+                self.fail(f"PuLP has no solver {inner!r}; PuLP knows: {', '.join(pulp.listSolvers())}", param, ctx)
+            if inner not in pulp.listSolvers(onlyAvailable=True):
+                self.fail(f"{inner} is not available on this machine (available: "
+                          f"{', '.join(pulp.listSolvers(onlyAvailable=True))})", param, ctx)
+            return v
+        self.fail(f"{v!r}: choose highs, cbc or pulp:NAME (a solver PuLP drives, e.g. pulp:GUROBI_CMD)", param, ctx)
+
+    def get_metavar(self, param, ctx=None):  # noqa: D401 - click API
+        return "highs|cbc|pulp:NAME"
+
+
 def scenario_options(fn: Callable) -> Callable:
     """--set, --variant and --solver: taken by every command that reads a scenario."""
     fn = click.option(
-        "--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True,
-        help="LP/MILP solver: HiGHS in-process (default) or CBC.",
+        "--solver", type=SolverName(), default="highs", show_default=True,
+        help="Solver: HiGHS in-process (default), CBC, or pulp:NAME for any solver PuLP drives on this machine "
+             "(e.g. a licensed pulp:GUROBI_CMD or pulp:CPLEX_CMD).",
     )(fn)
     fn = click.option(
         "--set", "sets", multiple=True, metavar="PATH=VALUE",

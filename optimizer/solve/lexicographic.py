@@ -100,6 +100,12 @@ class Solver:
             self.lp = backend_for(self.solver, self.prob, mip=False)
         return self.lp
 
+    def _highs_duals_raw(self):
+        if self.dual_backend is None:
+            self.dual_backend = HighsBackend(self.prob, mip=False)
+        st, _ = self.dual_backend.maximise()
+        return self.dual_backend.raw_duals() if st is Status.OPTIMAL else None
+
     def duals(self) -> tuple[np.ndarray, np.ndarray]:
         """Shadow prices per model row and reduced costs per unit, from the continuous problem."""
         prob, model = self.prob, self.model
@@ -141,8 +147,10 @@ class Solver:
         if not prob.mip and tie_break:
             try:
                 face = self.main.raw_duals()
-            except NotImplementedError:  # a PuLP solver whose duals are not read: the objective floor alone
-                face = None
+            except NotImplementedError:
+                # a PuLP solver whose duals are not read: any optimal dual solution defines the same optimal
+                # face (every primal optimum is complementary to every dual optimum), so HiGHS's will do
+                face = self._highs_duals_raw()
         gap = self.main.mip_gap()
         pis = djs = None
         if duals:

@@ -71,7 +71,8 @@ class ScaledProblem:
         return bool(self.integer.any())
 
 
-def scaled(model: Model) -> ScaledProblem:
+def scaled(model: Model, row_scaling: bool = True) -> ScaledProblem:
+    """The model in lots with scaled rows (``row_scaling=False``: rows as written, for export)."""
     var = model.var
     scale = var.scale.astype(float)
     col_lo = np.where(np.isfinite(var.lower), var.lower / scale, -np.inf)
@@ -81,7 +82,7 @@ def scaled(model: Model) -> ScaledProblem:
     unaffordable = np.zeros(model.n, dtype=bool)
     if var.integer.any():
         unaffordable[unaffordable_columns(A_lots, model.rows.sense, model.rows.rhs, var.integer)] = True
-    div = row_divisors(A_lots, unaffordable | (col_up == 0), model.rows.rhs)
+    div = row_divisors(A_lots, unaffordable | (col_up == 0), model.rows.rhs) if row_scaling else np.ones(model.m)
     A_s = sp.csr_matrix(sp.diags(1.0 / div) @ A_lots) if model.m else A_lots
     rhs = model.rows.rhs / div if model.m else np.zeros(0)
     le = np.array([s == "<=" for s in model.rows.sense], dtype=bool)
