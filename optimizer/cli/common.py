@@ -5,11 +5,14 @@ import functools
 import os
 import sys
 import traceback
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import click
 
 from ..errors import ChipallocError
+from ..report.files import check_target, check_workbook_name, default_report_path
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -104,12 +107,36 @@ def scenario_options(fn: Callable) -> Callable:
 def report_options(fn: Callable) -> Callable:
     """-o, --force, --no-report: taken by every command that writes a workbook."""
     fn = click.option("--no-report", is_flag=True, help="Do not write a workbook.")(fn)
-    fn = click.option("--force", is_flag=True, help="Replace an existing file at -o.")(fn)
+    fn = click.option("--force", is_flag=True, help="Replace an existing file at -o (it keeps its permissions).")(fn)
     fn = click.option(
-        "-o", "--output", type=click.Path(dir_okay=False), default=None,
-        help="Workbook path (default reports/<scenario>-<YYYYmmdd-HHMMSS>.xlsx).",
+        "-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="OUT.xlsx",
+        help="Workbook path, ending in .xlsx (default reports/<scenario>-<YYYYmmdd-HHMMSS>.xlsx, "
+             "with -2, -3, ... added if that name is taken).",
     )(fn)
     return fn
+
+
+@dataclass
+class ReportTarget:
+    """Where a workbook goes: an -o path (replaced only with --force) or a default name (never replaced)."""
+
+    path: Path
+    force: bool
+    unique: bool  # a default name: a taken name gets -2, -3, ...
+
+    def write(self, writer: Callable[..., Path], *args) -> str:
+        """``writer(*args, path, force=..., unique=...)``; returns the path actually written."""
+        return str(writer(*args, self.path, force=self.force, unique=self.unique))
+
+
+def report_target(output: str | None, no_report: bool, force: bool, scenario_file: str,
+                  suffix: str = "") -> ReportTarget | None:
+    """Check the workbook target before any solve (exit 2 early): -o must end in .xlsx and not exist without --force."""
+    if no_report:
+        return None
+    if output is not None:
+        return ReportTarget(check_target(check_workbook_name(output), force), force, unique=False)
+    return ReportTarget(check_target(default_report_path(scenario_file, suffix=suffix), force, unique=True), False, True)
 
 
 def echo_json(text: str) -> None:

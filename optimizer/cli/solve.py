@@ -9,8 +9,7 @@ from .. import io
 from ..errors import ChipallocError, InfeasibleError, InputError
 from ..plan import make_plan
 from ..report import json_out, terminal
-from ..report.files import check_target, default_report_path
-from .common import debug_option, guarded, note, report_options, scenario_options
+from .common import debug_option, guarded, note, report_options, report_target, scenario_options
 
 
 @click.command("validate")
@@ -44,17 +43,16 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, d
     from ..report.workbook import write_plan_workbook
 
     loaded = io.load(file, variants=variants, sets=sets)
-    target = None
-    if not no_report:
-        target = check_target(output or default_report_path(file), force)
+    target = report_target(output, no_report, force, file)
     plan = make_plan(loaded, solver=solver, raise_on_status=False)
     if not plan.result.ok:
-        _not_optimal(plan, target, force, as_json)
+        _not_optimal(plan, target, as_json)
         return
     path = None
     sens, breakeven = _analysis(plan)
     if target is not None:
-        path = str(write_plan_workbook(plan, target, force=force, extra_sheets=_analysis_sheets(sens, breakeven)))
+        path = str(write_plan_workbook(plan, target.path, force=target.force, unique=target.unique,
+                                       extra_sheets=_analysis_sheets(sens, breakeven)))
     if as_json:
         doc = json_out.plan_dict(plan, report=path)
         doc["sensitivity"] = sens.to_dict()
@@ -78,10 +76,10 @@ def _analysis_sheets(sens, breakeven) -> list:
     """The Sensitivity and Break-even sheets, for write_plan_workbook(extra_sheets=...)."""
     from ..report.whatif_sheets import add_breakeven_sheet, add_sensitivity_sheet
 
-    return [lambda wb: add_sensitivity_sheet(wb, sens), lambda wb: add_breakeven_sheet(wb, breakeven)]
+    return [lambda book: add_sensitivity_sheet(book, sens), lambda book: add_breakeven_sheet(book, breakeven)]
 
 
-def _not_optimal(plan, target, force, as_json) -> None:
+def _not_optimal(plan, target, as_json) -> None:
     from ..errors import UnboundedError
 
     status = plan.result.status.value
@@ -97,7 +95,7 @@ def _not_optimal(plan, target, force, as_json) -> None:
         if target is not None and diagnosis is not None:
             from ..report.diagnosis_sheet import write_diagnosis_workbook
 
-            report = str(write_diagnosis_workbook(plan, diagnosis, target, force=force))
+            report = target.write(write_diagnosis_workbook, plan, diagnosis)
             text += f"\n\nworkbook: {report}"
         err: ChipallocError = InfeasibleError(text, diagnosis)
     elif status == "unbounded":

@@ -20,8 +20,7 @@ from ..analysis import sweep as sweep_mod
 from ..analysis import tornado as tornado_mod
 from ..errors import InfeasibleError, UnboundedError
 from ..report import json_out, whatif_out
-from ..report.files import check_target, default_report_path
-from .common import debug_option, guarded, note, report_options, scenario_options
+from .common import debug_option, guarded, note, report_options, report_target, scenario_options
 
 PROGRESS_MIN = 6  # show a progress bar from this many solves on (and only on a terminal)
 
@@ -34,12 +33,6 @@ def progress(n: int, label: str) -> Iterator[Callable | None]:
             yield lambda *_: bar.update(1)
     else:
         yield None
-
-
-def _target(output: str | None, no_report: bool, force: bool, file: str, suffix: str):
-    if no_report:
-        return None
-    return check_target(output or default_report_path(file, suffix=suffix), force)
 
 
 json_option = click.option(
@@ -71,14 +64,14 @@ def sweep_cmd(file, varies, sets, variants, solver, output, force, no_report, as
     """
     loaded = io.load(file, variants=variants, sets=sets)
     vs, points = sweep_mod.prepare(loaded, list(varies))  # every point validated before any solve
-    target = _target(output, no_report, force, file, "-sweep")
+    target = report_target(output, no_report, force, file, "-sweep")
     with progress(len(points), "sweep") as tick:
         res = sweep_mod.run(loaded, vs, points, solver=solver, on_point=tick)
     path = None
     if target is not None:
         from ..report.sweep_workbook import write_sweep_workbook
 
-        path = str(write_sweep_workbook(res, target, force=force))
+        path = target.write(write_sweep_workbook, res)
     if as_json:
         click.echo(json_out.dumps(whatif_out.sweep_doc(res, report=path)))
     else:
@@ -105,7 +98,7 @@ def tornado_cmd(file, pct, params, sets, variants, solver, output, force, no_rep
     Exit 3 when the base scenario is infeasible, 4 when it is unbounded.
     """
     loaded = io.load(file, variants=variants, sets=sets)
-    target = _target(output, no_report, force, file, "-tornado")
+    target = report_target(output, no_report, force, file, "-tornado")
     n = 2 * len(params or tornado_mod.default_params(loaded.scenario))
     try:
         with progress(n, "tornado") as tick:
@@ -121,7 +114,7 @@ def tornado_cmd(file, pct, params, sets, variants, solver, output, force, no_rep
     if target is not None:
         from ..report.tornado_workbook import write_tornado_workbook
 
-        path = str(write_tornado_workbook(res, target, force=force))
+        path = target.write(write_tornado_workbook, res)
     if as_json:
         click.echo(json_out.dumps(whatif_out.tornado_doc(res, report=path)))
     else:
@@ -146,14 +139,14 @@ def compare_cmd(targets, sets, variants, solver, output, force, no_report, as_js
     """
     tg = compare_mod.load_targets(list(targets), variants=variants, sets=sets)  # all validated before any solve
     first_file = tg[0].file
-    target = _target(output, no_report, force, first_file, "-compare")
+    target = report_target(output, no_report, force, first_file, "-compare")
     with progress(len(tg), "compare") as tick:
         res = compare_mod.compare(tg, solver=solver, on_point=tick)
     path = None
     if target is not None:
         from ..report.compare_workbook import write_compare_workbook
 
-        path = str(write_compare_workbook(res, target, force=force))
+        path = target.write(write_compare_workbook, res)
     if as_json:
         click.echo(json_out.dumps(whatif_out.compare_doc(res, report=path)))
     else:

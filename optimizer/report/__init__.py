@@ -1,4 +1,5 @@
 """Reports: JSON, terminal summaries and xlsx workbooks.
 
-This package is the only place that imports openpyxl.
+This package is the only place that writes workbooks (XlsxWriter, through
+:mod:`optimizer.report.xlsx`); openpyxl is only used to read them.
 """

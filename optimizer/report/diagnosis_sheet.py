@@ -1,10 +1,10 @@
 """The `Diagnosis` sheet: why a scenario is infeasible and what to change.
 
-:func:`add_diagnosis_sheet` puts the sheet FIRST in any workbook (the solve
-workbook passes it through ``first_sheets``; a sweep can add one per point).
+:func:`add_diagnosis_sheet` adds the sheet, which must come FIRST in its
+workbook (the solve workbook passes it through ``first_sheets``).
 :func:`write_diagnosis_workbook` writes the small workbook ``solve`` leaves for
 an infeasible scenario: Diagnosis, Inputs, About. Every string from the
-scenario goes through :func:`~optimizer.report.xlsx.put`, so it never
+scenario goes through :meth:`~optimizer.report.xlsx.Sheet.put`, so it never
 becomes a formula.
 """
 from __future__ import annotations
@@ -12,80 +12,83 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
-
 from ..analysis.diagnose import Diagnosis
 from .files import write_atomic
-from .xlsx import FMT_GENERAL, TITLE_FONT, fit_columns, header, print_setup, put
+from .xlsx import FMT_GENERAL, WRAP_TOP, Book, Sheet
 
 SHEET = "Diagnosis"
 
 
-def add_diagnosis_sheet(wb: Workbook, diagnosis: Diagnosis, title: str = SHEET) -> Any:
-    """Add the Diagnosis sheet as the first sheet of ``wb`` and return it."""
-    ws = wb.create_sheet(title, 0)
-    wb.active = 0
+def _number_fmt(x: float) -> str:
+    return FMT_GENERAL if abs(x) < 1000 else "#,##0.####"
+
+
+def add_diagnosis_sheet(book: Book, diagnosis: Diagnosis, title: str = SHEET) -> Sheet:
+    """Add the Diagnosis sheet, which must be the first sheet of ``book``, and return it."""
+    if book.sheetnames:
+        raise ValueError(f"the {title} sheet goes first; add it before {book.sheetnames[0]!r}")
+    ws = book.add_sheet(title)
     row = 1
-    put(ws, row, 1, f"Infeasible: {diagnosis.scenario}").font = TITLE_FONT
+    ws.title(row, f"Infeasible: {diagnosis.scenario}")
     row += 1
-    put(ws, row, 1, "No plan meets every rule of this scenario. The rules below cannot all hold together; "
-        "dropping any one of them makes the rest possible.")
+    ws.put(row, 1, "No plan meets every rule of this scenario. The rules below cannot all hold together; "
+           "dropping any one of them makes the rest possible.", counts=False)
     row += 2
-    put(ws, row, 1, "Conflict", bold=True)
-    c = put(ws, row, 2, diagnosis.sentence)
-    c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.put(row, 1, "Conflict", bold=True)
+    ws.put(row, 2, diagnosis.sentence, style=WRAP_TOP)
     row += 1
     for note in diagnosis.notes:
-        put(ws, row, 1, "Note", bold=True)
-        put(ws, row, 2, note)
+        ws.put(row, 1, "Note", bold=True)
+        ws.put(row, 2, note, style=WRAP_TOP)
         row += 1
     row += 1
-    header(ws, row, ["Constraint", "Rule"], freeze=False)
+    ws.header(row, ["Constraint", "Rule"], freeze=False)
     for name in diagnosis.conflict:
         row += 1
-        put(ws, row, 1, name)
-        put(ws, row, 2, diagnosis.rules[name])
+        ws.put(row, 1, name)
+        ws.put(row, 2, diagnosis.rules[name], style=WRAP_TOP)
     row += 2
-    put(ws, row, 1, "Smallest change of one number that makes the plan feasible (each checked by re-solving)", bold=True)
+    ws.put(row, 1, "Smallest change of one number that makes the plan feasible (each checked by re-solving)", bold=True,
+           counts=False)
     row += 1
     cols = ["Constraint", "Scenario path", "Change", "Current", "Needed", "Paste after the command"]
-    header(ws, row, cols, freeze=False)
+    ws.header(row, cols, freeze=False)
     if not diagnosis.fixes:
         row += 1
-        put(ws, row, 1, "no single number fixes it; change several")
+        ws.put(row, 1, "no single number fixes it; change several", counts=False)
     for f in diagnosis.fixes:
         row += 1
-        put(ws, row, 1, f.constraint)
-        put(ws, row, 2, f.path)
-        put(ws, row, 3, f.direction)
-        put(ws, row, 4, f.current, FMT_GENERAL if abs(f.current) < 1000 else "#,##0.####")
-        put(ws, row, 5, f.needed, FMT_GENERAL if abs(f.needed) < 1000 else "#,##0.####")
-        put(ws, row, 6, f.set)
+        ws.put(row, 1, f.constraint)
+        ws.put(row, 2, f.path)
+        ws.put(row, 3, f.direction)
+        ws.put(row, 4, f.current, _number_fmt(f.current))
+        ws.put(row, 5, f.needed, _number_fmt(f.needed))
+        ws.put(row, 6, f.set)
     if diagnosis.no_single_fix:
         row += 2
-        put(ws, row, 1, "Not enough alone", bold=True)
-        put(ws, row, 2, ", ".join(diagnosis.no_single_fix) + ": another conflict remains when only this number changes")
-    fit_columns(ws, max_width=80, from_row=4)  # the title and subtitle (rows 1-2) run on to the right
-    ws.column_dimensions["B"].width = 80
-    print_setup(ws)
+        ws.put(row, 1, "Not enough alone", bold=True)
+        ws.put(row, 2, ", ".join(diagnosis.no_single_fix) + ": another conflict remains when only this number changes",
+               style=WRAP_TOP)
+    ws.fit_columns(max_width=60, from_row=4)  # the title and subtitle (rows 1-2) run on to the right
+    ws.widths[2] = 60
     return ws
 
 
-def write_diagnosis_workbook(plan: Any, diagnosis: Diagnosis, path: str | Path, force: bool = False) -> Path:
+def write_diagnosis_workbook(plan: Any, diagnosis: Diagnosis, path: str | Path, force: bool = False,
+                             unique: bool = False) -> Path:
     """Diagnosis, Inputs and About for an infeasible scenario, written atomically."""
-    from .workbook import add_about_sheet, add_inputs_sheet
+    from .about_sheet import add_about_sheet
+    from .inputs_sheet import add_inputs_sheet
 
     loaded = getattr(plan, "loaded", None)
     applied = loaded.applied if loaded is not None else ()
 
     def write(tmp: str) -> None:
-        wb = Workbook()
-        wb.remove(wb.active)
-        add_diagnosis_sheet(wb, diagnosis)
-        add_inputs_sheet(wb, plan.scenario, applied)
+        book = Book()
+        add_diagnosis_sheet(book, diagnosis)
+        add_inputs_sheet(book, plan.scenario, applied)
         add_about_sheet(
-            wb,
+            book,
             scenario_path=loaded.path if loaded is not None else None,
             scenario_sha256=loaded.source.sha256 if loaded is not None else None,
             solver=plan.result.solver,
@@ -93,7 +96,6 @@ def write_diagnosis_workbook(plan: Any, diagnosis: Diagnosis, path: str | Path, 
             applied=applied,
             extra={"Status": "infeasible", "Conflict": ", ".join(diagnosis.conflict)},
         )
-        wb.active = 0
-        wb.save(tmp)
+        book.save(tmp)
 
-    return write_atomic(path, write, force)
+    return write_atomic(path, write, force, unique)

@@ -3,15 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
 from ..analysis.tornado import TornadoResult
+from .about_sheet import add_about_sheet, applied_summary
 from .files import write_atomic
-from .workbook import add_about_sheet, add_inputs_sheet
-from .xlsx import FMT_INT, fit_columns, note_cell, print_setup, put, table
+from .inputs_sheet import add_inputs_sheet
+from .sweep_workbook import value_format
+from .xlsx import FMT_INT, FMT_SIGNED, Book, Sheet, chart, insert_chart
 
 SHEETS = ("Tornado", "Inputs", "About")
 COLUMNS = (
@@ -20,59 +17,58 @@ COLUMNS = (
 )
 
 
-def _tornado_sheet(wb: Workbook, res: TornadoResult) -> Worksheet:
-    ws = wb.create_sheet("Tornado")
+def _tornado_sheet(book: Book, res: TornadoResult) -> Sheet:
+    ws = book.add_sheet("Tornado")
     base = res.base.effective_tops or 0.0
-    rows = []
-    for r in res.rows:
+    ws.header(1, COLUMNS, freeze=True, autofilter_rows=len(res.rows))
+    for i, r in enumerate(res.rows, start=2):
         lo = r.low.effective_tops if r.low.ok else None
         hi = r.high.effective_tops if r.high.ok else None
-        rows.append([
-            r.label, r.path, r.base_value, r.low_value, r.high_value, lo, hi,
-            None if lo is None else lo - base, None if hi is None else hi - base, r.swing,
-            r.low.status, r.high.status, r.note,
-        ])
-    fmts = [None, None, "General", "General", "General", FMT_INT, FMT_INT, "+#,##0;-#,##0;0", "+#,##0;-#,##0;0", FMT_INT]
-    last = table(ws, list(COLUMNS), rows, fmts)
-    r0 = last + 2
-    put(ws, r0, 1, "Base effective TOPS", bold=True)
-    put(ws, r0, 6, res.base.effective_tops, FMT_INT, bold=True)
-    note_cell(ws, r0 + 1, 1, f"Each input moved by -{res.pct:g}% and +{res.pct:g}% alone, everything else at its base value; "
-                             "each end is one verified solve. Swing = highest minus lowest effective TOPS over the base "
-                             "and the feasible ends. Rows with an end that has no optimal plan come first, then by swing.")
-    note_cell(ws, r0 + 2, 1, "Values are clipped into the range the scenario schema allows (shares and delivery rates at "
-                             "most 1, flexibility at most 10); see Note.")
-    fit_columns(ws, max_width=45)
-    n = len(rows)
+        vfmt = value_format([r.base_value, r.low_value, r.high_value])  # 36,000,000,000 or 0.6, per parameter
+        values = [r.label, r.path, r.base_value, r.low_value, r.high_value, lo, hi, None, None, r.swing,
+                  r.low.status, r.high.status, r.note]
+        fmts = [None, None, vfmt, vfmt, vfmt, FMT_INT, FMT_INT, FMT_SIGNED, FMT_SIGNED, FMT_INT, None, None, None]
+        for j, (v, f) in enumerate(zip(values, fmts), start=1):
+            ws.put(i, j, v, f)
+        # the differences are live: end minus the base figure under the table
+        base_cell = f"$F${len(res.rows) + 3}"
+        if lo is not None:
+            ws.formula(i, 8, f"=F{i}-{base_cell}", lo - base, FMT_SIGNED)
+        if hi is not None:
+            ws.formula(i, 9, f"=G{i}-{base_cell}", hi - base, FMT_SIGNED)
+    n = len(res.rows)
+    r0 = n + 3
+    ws.put(r0, 1, "Base effective TOPS", bold=True, counts=False)
+    ws.put(r0, 6, res.base.effective_tops, FMT_INT, bold=True)
+    ws.note(r0 + 1, 1, f"Each input moved by -{res.pct:g}% and +{res.pct:g}% alone, everything else at its base value; "
+                       "each end is one verified solve. Swing = highest minus lowest effective TOPS over the base "
+                       "and the feasible ends. Rows with an end that has no optimal plan come first, then by swing.")
+    ws.note(r0 + 2, 1, "Values are clipped into the range the scenario schema allows (shares and delivery rates at "
+                       "most 1, flexibility at most 10); see Note.")
+    ws.note(r0 + 3, 1, "Applied to the base (before each swing): " + applied_summary(res.loaded.applied))
+    ws.fit_columns(max_width=45)
     if n:
-        ch = BarChart()
-        ch.type = "bar"
-        ch.grouping = "clustered"
-        ch.overlap = 100
-        ch.gapWidth = 40
-        ch.title = f"Change in effective TOPS, each input -{res.pct:g}% / +{res.pct:g}%"
-        ch.add_data(Reference(ws, min_col=8, max_col=9, min_row=1, max_row=n + 1), titles_from_data=True)
-        ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-        ch.x_axis.scaling.orientation = "maxMin"  # largest swing at the top
-        ch.x_axis.tickLblPos = "low"  # labels at the left edge, not on the zero line
-        ch.y_axis.numFmt = "#,##0"
-        ch.y_axis.title = "effective TOPS vs base"
-        ch.x_axis.delete = False
-        ch.y_axis.delete = False
-        ch.height = max(8.5, 0.6 * n + 3)
-        ch.width = 20
-        ws.add_chart(ch, f"{get_column_letter(len(COLUMNS) + 2)}2")
+        ch = chart(book, "bar")
+        ch.set_title({"name": f"Change in effective TOPS, each input -{res.pct:g}% / +{res.pct:g}%",
+                      "name_font": {"size": 12}})
+        for c in (7, 8):  # Low - base, High - base (0-based columns H, I)
+            ch.add_series({"name": ["Tornado", 0, c], "values": ["Tornado", 1, c, n, c],
+                           "categories": ["Tornado", 1, 0, n, 0], "overlap": 100, "gap": 40})
+        # largest swing at the top; labels at the left edge, not on the zero line
+        ch.set_y_axis({"reverse": True, "label_position": "low"})
+        ch.set_x_axis({"name": "effective TOPS vs base", "num_format": "#,##0", "major_gridlines": {"visible": True}})
+        ch.set_legend({"position": "bottom"})
+        insert_chart(ws, r0 + 5, 1, ch, 20.0, max(8.5, 0.6 * n + 3))
     return ws
 
 
-def build_tornado_workbook(res: TornadoResult) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
-    _tornado_sheet(wb, res)
+def build_tornado_workbook(res: TornadoResult) -> Book:
+    book = Book()
+    _tornado_sheet(book, res)
     loaded = res.loaded
-    add_inputs_sheet(wb, loaded.scenario, loaded.applied)
+    add_inputs_sheet(book, loaded.scenario, loaded.applied)
     add_about_sheet(
-        wb,
+        book,
         scenario_path=loaded.path,
         scenario_sha256=loaded.source.sha256,
         solver=res.solver,
@@ -80,11 +76,8 @@ def build_tornado_workbook(res: TornadoResult) -> Workbook:
         applied=loaded.applied,
         extra={"Analysis": f"tornado, each input -{res.pct:g}% / +{res.pct:g}%", "Parameters": len(res.rows)},
     )
-    for ws in wb.worksheets:
-        print_setup(ws)
-    wb.active = 0
-    return wb
+    return book
 
 
-def write_tornado_workbook(res: TornadoResult, path: str | Path, force: bool = False) -> Path:
-    return write_atomic(path, lambda tmp: build_tornado_workbook(res).save(tmp), force)
+def write_tornado_workbook(res: TornadoResult, path: str | Path, force: bool = False, unique: bool = False) -> Path:
+    return write_atomic(path, lambda tmp: build_tornado_workbook(res).save(tmp), force, unique)

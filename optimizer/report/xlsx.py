@@ -1,40 +1,57 @@
-"""Shared workbook building blocks: styles, safe text, tables, About sheet.
+"""Workbook building blocks on XlsxWriter: books, sheets, safe cells, tables, print setup.
+
+Why XlsxWriter: a formula written with openpyxl has no stored value, so
+pandas, file previews and mobile viewers (which do not calculate) see blanks.
+XlsxWriter stores each formula's computed value next to it
+(``write_formula(..., value=...)``), and :meth:`Sheet.formula` insists on
+one. openpyxl stays for reading (tests, scenario workbooks).
+
+Rows and columns are 1-based everywhere in this package (row 1 is the first
+row, column 1 is column A), as in Excel's own A1 references; :class:`Sheet`
+converts to XlsxWriter's 0-based calls.
 
 Every string that may have come from a scenario file goes through
-:func:`cell_text` (via :func:`put`), so it is stored as text and never as a
-formula. openpyxl stores any string starting with ``=`` as a formula, and a
-spreadsheet re-reads a cell starting with ``= + - @`` as a formula when a user
-edits it; such strings are forced to the string type and given Excel's
-"quote prefix" (the hidden leading apostrophe), so they stay text in both
-cases. Control characters that the xlsx format cannot hold are replaced by
-U+FFFD instead of making the save fail.
+:meth:`Sheet.put`, which writes it with ``write_string`` (never ``write``), so
+it is text and never a formula; a string that starts with ``= + - @`` also
+gets Excel's quote prefix, so it stays text when a user edits the cell.
+Control characters that xlsx cannot hold are replaced by U+FFFD.
+
+A :class:`Book` is built in memory and written by :meth:`Book.save`
+(the callers go through :func:`optimizer.report.files.write_atomic`).
 """
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
+import io
 import math
 import os
 import platform
 import re
 import shlex
 import sys
+import textwrap
 from typing import Any, Iterable, Sequence
 
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=14)
-SECTION_FONT = Font(bold=True, size=12, color="1F4E78")
-NOTE_FONT = Font(italic=True, color="595959")
-WARN_FONT = Font(italic=True, bold=True, color="C00000")
-BOLD = Font(bold=True)
-TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
+# ---------------------------------------------------------------- styles
+HEADER_BG = "#1F4E78"
+TOTAL_BG = "#DDEBF7"
+INPUT_BG = "#FFF2CC"  # cells finance may change (the FX rates)
+DENY_BG = "#F8CBAD"
+CAP_BG = "#FFE699"
+
+HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_BG, "align": "center", "valign": "vcenter",
+          "text_wrap": True}
+TITLE = {"bold": True, "font_size": 14}
+SECTION = {"bold": True, "font_size": 12, "font_color": HEADER_BG}
+NOTE = {"italic": True, "font_color": "#595959"}
+WARN = {"italic": True, "bold": True, "font_color": "#C00000"}
+BOLD = {"bold": True}
+TOTAL = {"bold": True, "bg_color": TOTAL_BG}
+INPUT = {"bg_color": INPUT_BG, "border": 1, "border_color": "#BF9000"}
+WRAP_TOP = {"text_wrap": True, "valign": "top"}
 
 FMT_INT = "#,##0"
 FMT_NUM = "#,##0.00"
@@ -44,25 +61,32 @@ FMT_PCT = "0.0%"
 FMT_RATIO = "0.00"
 FMT_SMALL = "0.000000"
 FMT_SHADOW = "#,##0.000000"
+FMT_RATE = "0.0000"
+FMT_SIGNED = "+#,##0;-#,##0;0"
 FMT_GENERAL = "General"
 
 EXCEL_INF = 1e30
 EXCEL_MAX_TEXT = 32767
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
-# characters the xlsx XML cannot hold (same set openpyxl rejects)
+# characters the xlsx XML cannot hold
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+# printing: A4, one page wide; landscape when the columns are wider than a portrait page holds at 100%
+PAPER_A4 = 9
+PORTRAIT_CHARS = 95  # printable width of portrait A4 (1.3 cm margins) in column-width characters
+FOOTER = "&L&A&RPage &P of &N"  # sheet name left, page x of y right
 
 
 class _Text(str):
-    """Marker: write as a string cell even if it looks like a formula."""
+    """Marker: write as a string cell with a quote prefix, even if it looks like a formula."""
 
 
 def cell_text(value: Any) -> Any:
     """Return a value safe to put in a cell.
 
     Strings are cleaned of characters xlsx cannot store, cut to Excel's
-    32,767-character limit, and marked as text when they could be read as a
-    formula. NaN and infinity become an empty cell.
+    32,767-character limit, and marked when they could be read as a formula.
+    NaN and infinity become an empty cell.
     """
     if isinstance(value, str):
         text = _ILLEGAL.sub("\ufffd", value)
@@ -76,98 +100,26 @@ def cell_text(value: Any) -> Any:
     return value
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, bold: bool = False):
-    """Write one cell. Strings from outside are stored as text, never formulas."""
-    v = cell_text(value)
-    cell = ws.cell(row=row, column=col)
-    if isinstance(v, _Text):
-        cell.value = str(v)
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    else:
-        cell.value = v
-    if fmt:
-        cell.number_format = fmt
-    if bold:
-        cell.font = BOLD
-    return cell
+def col_letter(col: int) -> str:
+    """1-based column number -> letters (1 -> A)."""
+    return xl_col_to_name(col - 1)
 
 
-def formula(ws: Worksheet, row: int, col: int, expr: str, fmt: str | None = None, bold: bool = False):
-    """Write a formula we built ourselves (never from scenario text)."""
-    if not expr.startswith("="):
-        raise ValueError(f"not a formula: {expr!r}")
-    cell = ws.cell(row=row, column=col, value=expr)
-    if fmt:
-        cell.number_format = fmt
-    if bold:
-        cell.font = BOLD
-    return cell
+def cell_ref(row: int, col: int, absolute: bool = False) -> str:
+    """1-based (row, col) -> ``B7`` (``$B$7`` with ``absolute``)."""
+    return xl_rowcol_to_cell(row - 1, col - 1, absolute, absolute)
 
 
-def header(ws: Worksheet, row: int, names: Sequence[str], freeze: bool = True, autofilter_rows: int | None = None) -> None:
-    """Bold white-on-blue header; optionally freeze below it and add an autofilter over ``autofilter_rows`` rows."""
-    for j, name in enumerate(names, start=1):
-        c = put(ws, row, j, name)
-        c.font = HEADER_FONT
-        c.fill = HEADER_FILL
-        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    if freeze:
-        ws.freeze_panes = ws.cell(row=row + 1, column=1)
-    if autofilter_rows is not None:
-        last = get_column_letter(len(names))
-        ws.auto_filter.ref = f"A{row}:{last}{row + max(autofilter_rows, 1)}"
+def sheet_ref(sheet: str, row: int, col: int) -> str:
+    """Absolute reference to one cell of another sheet: ``Inputs!$B$12`` (quoted when needed)."""
+    return f"{quote_sheetname(sheet)}!{cell_ref(row, col, True)}"
 
 
-def table(
-    ws: Worksheet,
-    columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    formats: Sequence[str | None] | None = None,
-    start_row: int = 1,
-    *,
-    freeze: bool | None = None,
-    autofilter: bool = True,
-) -> int:
-    """Header + rows with number formats, frozen header and autofilter. Returns the last row written.
-
-    ``freeze`` defaults to "only when the header is row 1". A sheet has one
-    autofilter, so pass ``autofilter=False`` for the second and later tables
-    stacked on one sheet.
-    """
-    rows = list(rows)
-    header(
-        ws, start_row, columns, freeze=(start_row == 1) if freeze is None else freeze,
-        autofilter_rows=len(rows) if autofilter else None,
-    )
-    for i, r in enumerate(rows, start=start_row + 1):
-        for j, v in enumerate(r, start=1):
-            fmt = formats[j - 1] if formats and j - 1 < len(formats) else None
-            put(ws, i, j, v, fmt)
-    return start_row + len(rows)
-
-
-def section(ws: Worksheet, row: int, title: str, note: str | None = None) -> int:
-    """A section title (and an optional grey note under it) above a stacked table; returns the next free row."""
-    c = put(ws, row, 1, title)
-    c.font = SECTION_FONT
-    if note:
-        n = put(ws, row + 1, 1, note)
-        n.font = NOTE_FONT
-        return row + 2
-    return row + 1
-
-
-def note_cell(ws: Worksheet, row: int, col: int, text: str, warn: bool = False):
-    """A grey italic note (dark red and bold with ``warn``); notes never widen their column."""
-    c = put(ws, row, col, text)
-    c.font = WARN_FONT if warn else NOTE_FONT
-    return c
-
-
-def comment(cell, text: str) -> None:
-    """Attach a hover note to a cell (used to explain headers)."""
-    cell.comment = Comment(str(cell_text(text) or ""), "chipalloc", width=320, height=120)
+def range_ref(sheet: str, first_row: int, col: int, last_row: int, last_col: int | None = None) -> str:
+    """Absolute range on ``sheet``: ``Allocation!$K$2:$K$9``."""
+    a = cell_ref(first_row, col, True)
+    b = cell_ref(last_row, col if last_col is None else last_col, True)
+    return f"{quote_sheetname(sheet)}!{a}:{b}"
 
 
 def money_header(name: str, currency: str) -> str:
@@ -175,63 +127,350 @@ def money_header(name: str, currency: str) -> str:
     return f"{name} ({currency})"
 
 
-def find_column(ws: Worksheet, name: str, row: int = 1) -> int:
-    """1-based column whose header in ``row`` is ``name`` or starts with ``name + ' ('`` (a unit suffix)."""
-    for c in ws[row]:
-        v = c.value
-        if isinstance(v, str) and (v == name or v.startswith(name + " (")):
-            return c.column
-    raise KeyError(f"{ws.title}: no column {name!r} in row {row}")
+def _shown(value: Any, fmt: str | None) -> str:
+    """Roughly the text a spreadsheet shows for ``value`` in number format ``fmt`` (for column widths)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "FALSE"
+    if isinstance(value, (int, float)):
+        v = float(value)
+        if fmt is None or fmt == FMT_GENERAL:
+            return f"{v:,.2f}" if not v.is_integer() else f"{v:,.0f}"
+        if "%" in fmt:
+            decimals = len(fmt.split(".")[1].rstrip("%")) if "." in fmt else 0
+            return f"{100 * v:.{decimals}f}%"
+        if "E" in fmt:
+            return f"{v:.0E}"
+        decimals = len(re.sub(r"[^0#]", "", fmt.split(".")[1].split(";")[0])) if "." in fmt else 0
+        sign = "+" if fmt.startswith("+") and v > 0 else ""
+        return f"{sign}{v:,.{decimals}f}"
+    return str(value)
 
 
-def fit_columns(ws: Worksheet, min_width: int = 8, max_width: int = 60, from_row: int = 1, to_row: int | None = None) -> None:
-    """Set each column's width to its longest content in rows ``from_row``..``to_row``.
+# ---------------------------------------------------------------- book and sheets
+class Book:
+    """An XlsxWriter workbook built in memory, with a cache of cell formats.
 
-    Titles, section titles and notes (written by :func:`section` and
-    :func:`note_cell`) do not widen their column: they run on into the empty
-    cells to their right.
+    ``book.wb`` is the XlsxWriter ``Workbook`` itself, for writers that take
+    one (e.g. a module that adds its own sheets); sheets added that way keep
+    their creation order but get no print setup from :meth:`save`.
     """
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows(min_row=from_row, max_row=to_row):
-        for c in row:
-            if c.value is None or any(c.font == f for f in _FREE_FONTS):
-                continue
-            v = c.value
-            if isinstance(v, bool):
-                text = "FALSE"
-            elif isinstance(v, float):
-                text = f"{v:,.2f}"
-            elif isinstance(v, int):
-                text = f"{v:,}"
-            else:
-                text = str(v)
-                if text.startswith("=") and c.data_type == "f":
-                    text = "0" * 16
-            lines = text.split("\n")
-            widest = max(len(x) for x in lines) + 2
-            if c.fill is not None and c.fill.fgColor is not None and c.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb:
-                widest += 2  # room for the autofilter button
-            widths[c.column] = max(widths.get(c.column, 0), widest)
-    for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = max(min_width, min(max_width, w))
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(
+            self._buffer,
+            {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        self.sheets: list[Sheet] = []
+        self._formats: dict[tuple, Any] = {}
+        self.names: dict[str, str] = {}
+        self._closed = False
+
+    # sheets
+    def add_sheet(self, name: str) -> "Sheet":
+        if name in self.sheetnames:
+            raise ValueError(f"sheet {name!r} already exists")
+        sh = Sheet(self, self.wb.add_worksheet(name), name)
+        self.sheets.append(sh)
+        return sh
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return [ws.get_name() for ws in self.wb.worksheets()]
+
+    def __getitem__(self, name: str) -> "Sheet":
+        for sh in self.sheets:
+            if sh.name == name:
+                return sh
+        raise KeyError(name)
+
+    # formats
+    def format(self, style: dict[str, Any]) -> Any:
+        key = tuple(sorted(style.items()))
+        f = self._formats.get(key)
+        if f is None:
+            f = self._formats[key] = self.wb.add_format(dict(style))
+        return f
+
+    # names
+    def define_name(self, name: str, ref: str) -> None:
+        """A workbook-level defined name (``FX_USD`` -> ``Inputs!$C$12``) that formulas can use."""
+        if self.wb.define_name(name, "=" + ref.lstrip("=")) != 0:
+            raise ValueError(f"cannot define the name {name!r} as {ref!r}")
+        self.names[name] = ref.lstrip("=")
+
+    # output
+    def to_bytes(self) -> bytes:
+        """Finish every sheet (widths, print setup) and return the xlsx file's bytes."""
+        if not self._closed:
+            for sh in self.sheets:
+                sh.finish()
+            if self.sheets:
+                self.sheets[0].ws.activate()
+            self._closed = True
+            self.wb.close()
+        return self._buffer.getvalue()
+
+    def save(self, path: str) -> None:
+        """Write the workbook to ``path`` (flushed to disk before returning)."""
+        data = self.to_bytes()
+        with open(path, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
-_FREE_FONTS = (TITLE_FONT, SECTION_FONT, NOTE_FONT, WARN_FONT)
+class Sheet:
+    """One worksheet: 1-based cell writes, remembered widths and values, print setup at the end.
+
+    Every cell written is remembered (value and number format) so that
+    column widths follow the content and later cells can be computed from
+    earlier ones (:meth:`value`).
+    """
+
+    def __init__(self, book: Book, ws: Any, name: str) -> None:
+        self.book = book
+        self.ws = ws
+        self.name = name
+        self._values: dict[tuple[int, int], Any] = {}
+        self._lens: dict[int, dict[int, int]] = {}  # col -> row -> characters shown
+        self.widths: dict[int, float] = {}
+        self.max_row = 0
+        self.max_col = 0
+        self.repeat_row: int | None = None
+        self.landscape: bool | None = None  # None: decide from the column widths
+        self.print_setup = True
+        self.charts_right_to: int = 0  # last column a chart reaches (print width)
+        self._wrapped: dict[int, dict[int, str]] = {}  # row -> col -> text of cells that wrap
+        self._heights: dict[int, float] = {}
+
+    # ---- low level
+    def _track(self, row: int, col: int, value: Any, fmt: str | None, counts: bool, header: bool = False) -> None:
+        self._values[(row, col)] = value
+        self.max_row = max(self.max_row, row)
+        self.max_col = max(self.max_col, col)
+        if counts and value is not None:
+            text = _shown(value, fmt)
+            n = max(len(x) for x in text.split("\n")) + 2 + (2 if header else 0)
+            self._lens.setdefault(col, {})[row] = n
+
+    def _fmt(self, fmt: str | None, style: dict[str, Any] | None) -> Any:
+        props = dict(style or {})
+        if fmt:
+            props["num_format"] = fmt
+        return self.book.format(props) if props else None
+
+    @staticmethod
+    def _check(rc: int, what: str) -> None:
+        if rc == -1:
+            raise ValueError(f"cannot write {what}: outside the sheet")
+
+    def value(self, row: int, col: int) -> Any:
+        """The value written at (row, col) (a formula's stored value), or None."""
+        return self._values.get((row, col))
+
+    # ---- cells
+    def put(self, row: int, col: int, value: Any, fmt: str | None = None, *, bold: bool = False,
+            style: dict[str, Any] | None = None, counts: bool = True) -> Any:
+        """Write one value. Strings are always written as text (``write_string``), never as formulas.
+
+        ``counts``: whether the cell widens its column (titles and notes do not).
+        Returns the value as stored.
+        """
+        st = dict(style or {})
+        if bold:
+            st["bold"] = True
+        v = cell_text(value)
+        if v == "":
+            v = None  # an empty string is an empty cell
+        r, c = row - 1, col - 1
+        if isinstance(v, str):
+            if st.get("text_wrap"):
+                self._wrapped.setdefault(row, {})[col] = str(v)
+            if isinstance(v, _Text):
+                st["quote_prefix"] = True
+            self._check(self.ws.write_string(r, c, str(v), self._fmt(fmt, st)), f"{self.name}!{cell_ref(row, col)}")
+            v = str(v)
+        elif isinstance(v, bool):
+            self.ws.write_boolean(r, c, v, self._fmt(fmt, st))
+        elif isinstance(v, (int, float)):
+            self._check(self.ws.write_number(r, c, v, self._fmt(fmt, st)), f"{self.name}!{cell_ref(row, col)}")
+        elif v is None:
+            f = self._fmt(fmt, st)
+            if f is not None:
+                self.ws.write_blank(r, c, None, f)
+        else:  # anything else is shown as its text
+            v = cell_text(str(v))
+            return self.put(row, col, v, fmt, style=st, counts=counts)
+        self._track(row, col, v, fmt, counts)
+        return v
+
+    def formula(self, row: int, col: int, expr: str, value: Any, fmt: str | None = None, *, bold: bool = False,
+                style: dict[str, Any] | None = None) -> Any:
+        """Write a formula that we built (never scenario text) together with its computed ``value``.
+
+        ``value`` must be what the formula evaluates to: a number, text or a
+        boolean (NaN or infinity are refused), so that readers that do not
+        calculate see the number.
+        """
+        if not expr.startswith("="):
+            raise ValueError(f"not a formula: {expr!r}")
+        if value is None or isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{self.name}!{cell_ref(row, col)}: formula {expr} needs a finite computed value, got {value!r}")
+        st = dict(style or {})
+        if bold:
+            st["bold"] = True
+        self._check(self.ws.write_formula(row - 1, col - 1, expr, self._fmt(fmt, st), value),
+                    f"{self.name}!{cell_ref(row, col)}")
+        self._track(row, col, value, fmt, True)
+        return value
+
+    def style_blank(self, row: int, col: int, style: dict[str, Any]) -> None:
+        """Format an empty cell (e.g. the fill of a totals row)."""
+        if (row, col) not in self._values:
+            self.ws.write_blank(row - 1, col - 1, None, self.book.format(style))
+
+    # ---- blocks
+    def header(self, row: int, names: Sequence[str], freeze: bool = True, autofilter_rows: int | None = None) -> None:
+        """Bold white-on-blue header; optionally frozen (and repeated on printed pages) and filtered."""
+        for j, name in enumerate(names, start=1):
+            self.put(row, j, name, style=HEADER)
+            self._lens.setdefault(j, {})[row] = self._lens[j][row] + 2  # room for the filter button
+        if freeze:
+            self.freeze(row + 1)
+            self.repeat_row = row
+        if autofilter_rows is not None:
+            self.ws.autofilter(row - 1, 0, row - 1 + max(autofilter_rows, 1), len(names) - 1)
+
+    def freeze(self, first_scrolling_row: int, first_scrolling_col: int = 1) -> None:
+        self.ws.freeze_panes(first_scrolling_row - 1, first_scrolling_col - 1)
+
+    def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]], formats: Sequence[str | None] | None = None,
+              start_row: int = 1, *, freeze: bool | None = None, autofilter: bool = True) -> int:
+        """Header + rows with number formats, frozen header and autofilter. Returns the last row written.
+
+        ``freeze`` defaults to "only when the header is row 1". A sheet has one
+        autofilter, so pass ``autofilter=False`` for stacked tables.
+        """
+        rows = list(rows)
+        self.header(start_row, columns, freeze=(start_row == 1) if freeze is None else freeze,
+                    autofilter_rows=len(rows) if autofilter else None)
+        for i, r in enumerate(rows, start=start_row + 1):
+            for j, v in enumerate(r, start=1):
+                fmt = formats[j - 1] if formats and j - 1 < len(formats) else None
+                self.put(i, j, v, fmt)
+        return start_row + len(rows)
+
+    def title(self, row: int, text: str) -> None:
+        self.put(row, 1, text, style=TITLE, counts=False)
+
+    def section(self, row: int, title: str, note: str | None = None) -> int:
+        """A section title (and an optional grey note) above a stacked table; returns the next free row."""
+        self.put(row, 1, title, style=SECTION, counts=False)
+        if note:
+            self.note(row + 1, 1, note)
+            return row + 2
+        return row + 1
+
+    def note(self, row: int, col: int, text: str, warn: bool = False) -> None:
+        """A grey italic note (dark red and bold with ``warn``); notes never widen their column."""
+        self.put(row, col, text, style=WARN if warn else NOTE, counts=False)
+
+    def comment(self, row: int, col: int, text: str) -> None:
+        """A hover note on a cell (used to explain headers)."""
+        self.ws.write_comment(row - 1, col - 1, str(cell_text(text) or ""),
+                              {"author": "chipalloc", "x_scale": 2.2, "y_scale": 1.6})
+
+    # ---- widths and printing
+    def fit_columns(self, min_width: int = 8, max_width: int = 60, from_row: int = 1, to_row: int | None = None) -> None:
+        """Each column as wide as its longest content in rows ``from_row``..``to_row`` (titles and notes excluded)."""
+        for col, by_row in self._lens.items():
+            w = [n for r, n in by_row.items() if r >= from_row and (to_row is None or r <= to_row)]
+            if w:
+                self.widths[col] = max(min_width, min(max_width, max(w)))
+
+    def set_height(self, row: int, points: float) -> None:
+        self._heights[row] = points
+
+    def _wrap_heights(self) -> None:
+        """Rows holding wrapped text get the height of their longest cell (not every reader autofits rows)."""
+        for row, cells in self._wrapped.items():
+            lines = 1
+            for col, text in cells.items():
+                per_line = max(1, int(self.width(col)) - 1)
+                n = sum(len(textwrap.wrap(part, per_line)) or 1 for part in text.split("\n"))
+                lines = max(lines, n)
+            if lines > 1 and row not in self._heights:
+                self._heights[row] = 15.0 * lines
+
+    def width(self, col: int) -> float:
+        return self.widths.get(col, 8.43)
+
+    def total_width(self, last_col: int | None = None) -> float:
+        last = max(self.max_col, self.charts_right_to) if last_col is None else last_col
+        return sum(self.width(c) for c in range(1, last + 1))
+
+    def finish(self) -> None:
+        """Column widths and print setup; called once by :meth:`Book.to_bytes`."""
+        for col, w in sorted(self.widths.items()):
+            self.ws.set_column(col - 1, col - 1, w)
+        self._wrap_heights()
+        for row, h in sorted(self._heights.items()):
+            self.ws.set_row(row - 1, h)
+        if not self.print_setup:
+            return
+        ws = self.ws
+        ws.set_paper(PAPER_A4)
+        landscape = self.landscape if self.landscape is not None else self.total_width() > PORTRAIT_CHARS
+        if landscape:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+        ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
+        if self.repeat_row is not None:
+            ws.repeat_rows(self.repeat_row - 1)
+        last_col = max(self.max_col, self.charts_right_to, 1)
+        ws.print_area(0, 0, max(self.max_row, 1) - 1, last_col - 1)
+        ws.set_footer(FOOTER)
 
 
+def chart(book: Book, kind: str, subtype: str | None = None) -> Any:
+    """An XlsxWriter chart of ``kind`` (column, bar, line) with chipalloc's plain style."""
+    opts: dict[str, Any] = {"type": kind}
+    if subtype:
+        opts["subtype"] = subtype
+    ch = book.wb.add_chart(opts)
+    ch.set_style(10)
+    return ch
+
+
+def insert_chart(sheet: Sheet, row: int, col: int, ch: Any, width_cm: float, height_cm: float,
+                 x_offset_cm: float = 0.0) -> None:
+    """Place a chart with its top-left corner at (row, col) (plus ``x_offset_cm``), sized in cm.
+
+    The sheet's print area is widened and lengthened to include it.
+    """
+    px = 96 / 2.54
+    ch.set_size({"width": round(width_cm * px), "height": round(height_cm * px)})
+    sheet.ws.insert_chart(row - 1, col - 1, ch, {"x_offset": round(x_offset_cm * px), "object_position": 1})
+    # columns the chart reaches (a column of width w characters is about 7 w + 5 pixels wide)
+    left, c = (x_offset_cm + width_cm) * px, col
+    while left > 0 and c < 500:
+        left -= 7 * sheet.width(c) + 5
+        c += 1
+    sheet.charts_right_to = max(sheet.charts_right_to, c - 1)
+    sheet.max_row = max(sheet.max_row, row + int(height_cm * px / 20) + 1)
+
+
+# ---------------------------------------------------------------- numbers and provenance
 def excel_number(x: float | None) -> float:
     """Infinite allowances read 1E+30, as in Excel's reports."""
     if x is None or (isinstance(x, float) and math.isinf(x)):
         return EXCEL_INF
     return x
-
-
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def command_line(argv: Sequence[str] | None = None) -> str:
@@ -249,42 +488,5 @@ def now_text(when: _dt.datetime | None = None) -> str:
     return (when or _dt.datetime.now()).astimezone().isoformat(timespec="seconds")
 
 
-def about_items(info: dict[str, Any] | None = None, when: _dt.datetime | None = None) -> list[tuple[str, Any]]:
-    """Tool, Python, time and command line, then ``info`` (which may override any of them)."""
-    from .. import __version__
-
-    base: dict[str, Any] = {
-        "Tool": f"chipalloc {__version__}",
-        "Python": platform.python_version(),
-        "Generated at": now_text(when),
-        "Command line": command_line(),
-    }
-    base.update(info or {})
-    return list(base.items())
-
-
-def _about_value(v: Any) -> Any:
-    if isinstance(v, (list, tuple, dict, set)):
-        return str(v)
-    return v
-
-
-def about_sheet(wb: Workbook, info: dict[str, Any]) -> Worksheet:
-    """Key/value provenance sheet: tool version, solver, scenario hash, time, command."""
-    ws = wb.create_sheet("About")
-    table(ws, ["Item", "Value"], [(k, _about_value(v)) for k, v in about_items(info)])
-    for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
-        for c in row:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-    fit_columns(ws, max_width=100)
-    return ws
-
-
-def print_setup(ws: Worksheet, landscape: bool = True) -> None:
-    """Print (and PDF-export) each sheet one page wide, landscape, header row repeated."""
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    if ws.freeze_panes == "A2":
-        ws.print_title_rows = "1:1"
+def library_versions() -> dict[str, str]:
+    return {"Python": platform.python_version(), "XlsxWriter": xlsxwriter.__version__}

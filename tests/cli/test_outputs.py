@@ -10,22 +10,30 @@ with an infeasible one, sweep, tornado, compare):
   made impossible another way: a path under a regular file, or under /proc);
 - a crash or an interrupt while the workbook is being saved leaves neither a
   partial workbook nor a temporary file, and an existing file survives;
+- -o must name an .xlsx file; new workbooks are readable by colleagues (the
+  umask's mode), --force keeps the replaced file's mode, and default names
+  never collide, even for runs started in the same second;
 - every string from the scenario file (names, models, notes, regime,
   description, ids that start with '-') is stored as text: no formula in any
   sheet contains any of it.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES
+from conftest import FIXTURES, REPO
 
 from optimizer.cli import cli
+from optimizer.report.xlsx import Book
 
 HOSTILE = FIXTURES / "outputs_hostile.yaml"
 H = str(HOSTILE)
@@ -196,10 +204,17 @@ def _half_save(exc):
     return save
 
 
+@pytest.fixture
+def umask022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
 @pytest.mark.parametrize("name", IDS)
 def test_crash_while_saving_leaves_nothing_behind(name, tmp_path, monkeypatch):
     args, _, _ = COMMANDS[name]
-    monkeypatch.setattr(openpyxl.Workbook, "save", _half_save(Boom("disk on fire")))
+    monkeypatch.setattr(Book, "save", _half_save(Boom("disk on fire")))
     target = tmp_path / "out.xlsx"
     r = run([*args, "-o", target])
     assert r.exit_code == 1
@@ -212,7 +227,7 @@ def test_crash_while_replacing_keeps_the_old_file(name, tmp_path, monkeypatch):
     args, _, _ = COMMANDS[name]
     target = tmp_path / "out.xlsx"
     target.write_bytes(b"last week's plan")
-    monkeypatch.setattr(openpyxl.Workbook, "save", _half_save(Boom("disk on fire")))
+    monkeypatch.setattr(Book, "save", _half_save(Boom("disk on fire")))
     r = run([*args, "-o", target, "--force"])
     assert r.exit_code == 1
     assert target.read_bytes() == b"last week's plan"
@@ -222,7 +237,7 @@ def test_crash_while_replacing_keeps_the_old_file(name, tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["solve", "solve-infeasible"])
 def test_interrupt_while_saving_leaves_nothing_behind(name, tmp_path, monkeypatch):
     args, _, _ = COMMANDS[name]
-    monkeypatch.setattr(openpyxl.Workbook, "save", _half_save(KeyboardInterrupt()))
+    monkeypatch.setattr(Book, "save", _half_save(KeyboardInterrupt()))
     r = run([*args, "-o", tmp_path / "out.xlsx"])
     assert r.exit_code == 130
     assert "nothing was written" in r.stderr
@@ -245,3 +260,97 @@ def test_infeasible_default_report_goes_to_reports(tmp_path, monkeypatch):
     assert len(files) == 1
     assert f"workbook: {Path('reports') / files[0].name}" in r.stderr
     assert openpyxl.load_workbook(files[0]).sheetnames == ["Diagnosis", "Inputs", "About"]
+
+
+# ------------------------------------------------------------------ -o names an .xlsx file
+
+
+@pytest.mark.parametrize("name", IDS)
+@pytest.mark.parametrize("bad", ["plan.csv", "plan", "plan.xls", "plan.xlsx.bak"])
+def test_output_must_end_in_xlsx(name, bad, tmp_path):
+    args, _, _ = COMMANDS[name]
+    r = run([*args, "-o", tmp_path / bad])
+    assert r.exit_code == 2
+    assert "Traceback" not in r.stderr
+    fix = (tmp_path / bad).with_suffix(".xlsx") if "." in bad else tmp_path / (bad + ".xlsx")
+    assert r.stderr.startswith(f"error: {tmp_path / bad}: ") and f"must end in .xlsx" in r.stderr
+    assert r.stderr.rstrip().endswith(f"use -o {fix}")
+    assert leftovers(tmp_path) == []
+
+
+def test_upper_case_extension_is_a_workbook(tmp_path):
+    r = run(["solve", H, "-o", tmp_path / "PLAN.XLSX"])
+    assert r.exit_code == 0, r.stderr
+    assert leftovers(tmp_path) == ["PLAN.XLSX"]
+
+
+# ------------------------------------------------------------------ modes
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_new_workbook_is_readable_by_colleagues(name, tmp_path, umask022):
+    args, code, _ = COMMANDS[name]
+    target = tmp_path / "out.xlsx"
+    assert run([*args, "-o", target]).exit_code == code
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_mode_follows_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        assert run(["solve", H, "-o", tmp_path / "out.xlsx"]).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.xlsx").stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("mode", [0o664, 0o600, 0o644])
+def test_force_keeps_the_replaced_files_mode(mode, tmp_path, umask022):
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"old")
+    target.chmod(mode)
+    assert run(["solve", H, "-o", target, "--force"]).exit_code == 0
+    assert target.read_bytes()[:2] == b"PK"
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+# ------------------------------------------------------------------ default names
+
+
+def test_default_names_never_collide_across_parallel_runs(tmp_path):
+    """Four solves started together: all succeed, four workbooks, each name printed once."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "optimizer", "solve", str(HOSTILE)]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [e for _, e in outs]
+    files = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert len(files) == 4 and all(re.fullmatch(r"outputs_hostile-\d{8}-\d{6}(-\d+)?\.xlsx", f) for f in files), files
+    printed = sorted(re.search(r"workbook: reports/(\S+)", e).group(1) for _, e in outs)
+    assert printed == files
+    for f in files:
+        assert openpyxl.load_workbook(tmp_path / "reports" / f).sheetnames[0] == "Summary"
+
+
+def test_a_taken_default_name_gets_a_suffix(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from optimizer.report import files
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 11, 28, 17, 54, 10)
+
+    monkeypatch.setattr(files._dt, "datetime", Frozen)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "outputs_hostile-20261128-175410.xlsx").write_bytes(b"someone else's")
+    for expected in ("outputs_hostile-20261128-175410-2.xlsx", "outputs_hostile-20261128-175410-3.xlsx"):
+        r = run(["solve", H])
+        assert r.exit_code == 0, r.stderr
+        assert f"workbook: {Path('reports') / expected}" in r.stderr
+    assert (tmp_path / "reports" / "outputs_hostile-20261128-175410.xlsx").read_bytes() == b"someone else's"
+    r = run(["sweep", H, "--vary", "sites.-s.budget.amount=50,100"])
+    assert r.exit_code == 0 and "reports/outputs_hostile-sweep-20261128-175410.xlsx" in r.stderr

@@ -3,25 +3,31 @@ from __future__ import annotations
 
 import openpyxl
 from conftest import FIXTURES, SCENARIOS
-from openpyxl import Workbook
+import pytest
 
 from optimizer import io
 from optimizer.analysis.diagnose import diagnose
 from optimizer.plan import make_plan
 from optimizer.report.diagnosis_sheet import add_diagnosis_sheet, write_diagnosis_workbook
+from optimizer.report.xlsx import Book
 
 
 def _rows(ws):
     return [tuple(c for c in r) for r in ws.iter_rows(values_only=True)]
 
 
-def test_sheet_goes_first_even_in_a_full_workbook():
-    wb = Workbook()
-    wb.active.title = "Summary"
-    wb.create_sheet("Inputs")
+def test_sheet_goes_first_and_is_refused_anywhere_else(tmp_path):
     d = diagnose(io.load(FIXTURES / "diagnose_budget_min.yaml").scenario)
-    add_diagnosis_sheet(wb, d)
-    assert wb.sheetnames == ["Diagnosis", "Summary", "Inputs"]
+    late = Book()
+    late.add_sheet("Summary")
+    with pytest.raises(ValueError, match="goes first"):
+        add_diagnosis_sheet(late, d)
+    book = Book()
+    add_diagnosis_sheet(book, d)
+    book.add_sheet("Summary")
+    book.save(str(tmp_path / "d.xlsx"))
+    wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    assert wb.sheetnames == ["Diagnosis", "Summary"]
     assert wb.active.title == "Diagnosis"
 
 
@@ -51,8 +57,9 @@ def test_sheet_names_rows_that_cannot_fix_it_alone(tmp_path):
     loaded = io.load(SCENARIOS / "bytedance-2025.yaml",
                      sets=["sites.cn.domestic_min_share=0.95", "chips.h20.min_units=20000"])
     d = diagnose(loaded.scenario)
-    wb = Workbook()
-    add_diagnosis_sheet(wb, d)
-    rows = _rows(wb["Diagnosis"])
+    book = Book()
+    add_diagnosis_sheet(book, d)
+    book.save(str(tmp_path / "d.xlsx"))
+    rows = _rows(openpyxl.load_workbook(tmp_path / "d.xlsx")["Diagnosis"])
     alone = next(r for r in rows if r[0] == "Not enough alone")
     assert alone[1].startswith("capacity[cambricon], vendor_share[huawei]: ")

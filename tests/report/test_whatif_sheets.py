@@ -15,6 +15,7 @@ from optimizer.report.whatif_sheets import (
     BREAKEVEN_COLUMNS, CONSTRAINT_COLUMNS, VARIABLE_COLUMNS, add_breakeven_sheet, add_sensitivity_sheet,
 )
 from optimizer.report.workbook import write_plan_workbook
+from optimizer.report.xlsx import Book
 
 RANGING = FIXTURES / "analysis_ranging.yaml"
 
@@ -34,15 +35,15 @@ def _table_after(rows, header):
     return out
 
 
-def _save_and_load(wb, tmp_path):
+def _save_and_load(book, tmp_path):
     path = tmp_path / "w.xlsx"
-    wb.save(path)
+    book.save(str(path))
     return openpyxl.load_workbook(path)
 
 
 def test_sensitivity_sheet_hand_values(tmp_path):
     sens = sensitivity(make_plan(io.load(RANGING)))
-    wb = openpyxl.Workbook()
+    wb = Book()
     add_sensitivity_sheet(wb, sens)
     ws = _save_and_load(wb, tmp_path)["Sensitivity"]
     rows = _rows(ws)
@@ -66,7 +67,7 @@ def test_sensitivity_sheet_hand_values(tmp_path):
 def test_sensitivity_sheet_says_relaxation(tmp_path):
     sens = sensitivity(make_plan(io.load(RANGING, sets=["integer_units=true"])))
     assert sens.basis == "relaxation"
-    wb = openpyxl.Workbook()
+    wb = Book()
     add_sensitivity_sheet(wb, sens)
     ws = _save_and_load(wb, tmp_path)["Sensitivity"]
     assert "continuous relaxation of the integer plan" in ws.cell(row=2, column=1).value
@@ -82,7 +83,7 @@ def test_breakeven_sheet_values(tmp_path):
         BreakEven("cn", "y", "Chip Y", "USD", 0.2, 0.0, 0.16, "enters_below", "Chip Y at cn enters the plan below USD 0.16"),
         BreakEven("cn", "z", "Chip Z", "CNY", 1.0, 5.0, None, "exits_above", "Chip Z stays in"),
     ]
-    wb = openpyxl.Workbook()
+    wb = Book()
     add_breakeven_sheet(wb, rows)
     ws = _save_and_load(wb, tmp_path)["Break-even"]
     got = _rows(ws)
@@ -96,13 +97,13 @@ def test_breakeven_sheet_values(tmp_path):
 
 def test_scenario_text_never_becomes_a_formula(tmp_path):
     evil = "=HYPERLINK(\"http://x\",\"y\")"
-    wb = openpyxl.Workbook()
+    wb = Book()
     add_breakeven_sheet(wb, [_be(model=evil, sentence=evil + " at cn leaves the plan above CNY 1.25")])
     sens = Sensitivity("lp", [VariableRange("units[cn,=1+1]", "cn", "=1+1", 1.0, 0.0, 2.0, math.inf, 1.0)],
                        [ConstraintRange("budget[=cmd]", "budget", "<=", 1.0, 0.5, 1.0, math.inf, 1.0)])
     add_sensitivity_sheet(wb, sens)
     path = tmp_path / "w.xlsx"
-    wb.save(path)
+    wb.save(str(path))
     back = openpyxl.load_workbook(path)
     for ws in (back["Break-even"], back["Sensitivity"]):
         for row in ws.iter_rows():
@@ -116,14 +117,14 @@ def test_plan_workbook_places_both_sheets_after_compliance(tmp_path):
     sens = sensitivity(plan)
     out = write_plan_workbook(
         plan, tmp_path / "plan.xlsx",
-        extra_sheets=[lambda wb: add_sensitivity_sheet(wb, sens), lambda wb: add_breakeven_sheet(wb, [_be()])],
+        extra_sheets=[lambda book: add_sensitivity_sheet(book, sens), lambda book: add_breakeven_sheet(book, [_be()])],
     )
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Summary", "Allocation", "Constraints", "Compliance", "Sensitivity", "Break-even", "Inputs", "About"]
 
 
 def test_empty_inputs_still_make_readable_sheets(tmp_path):
-    wb = openpyxl.Workbook()
+    wb = Book()
     add_breakeven_sheet(wb, [])
     add_sensitivity_sheet(wb, Sensitivity("lp", [], [], 0.0, "nothing may be bought at any site"))
     back = _save_and_load(wb, tmp_path)

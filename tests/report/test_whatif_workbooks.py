@@ -1,9 +1,11 @@
-"""Sweep, tornado and compare workbooks read back with openpyxl: sheets, headers, values, charts, colour scale."""
+"""Sweep, tornado and compare workbooks (XlsxWriter) read back with openpyxl and pandas: sheets, headers, values,
+formulas with their values, number formats, charts, colour scale, and what was applied."""
 from __future__ import annotations
 
 import shutil
 
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import FIXTURES
 
@@ -49,12 +51,27 @@ def test_sweep_one_vary(tmp_path):
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     kinds = {type(c).__name__: c for c in ws._charts}
     assert set(kinds) == {"LineChart", "BarChart"}
-    assert refs(kinds["LineChart"]) == ["'Sweep'!$C$2:$C$4"]
+    assert refs(kinds["LineChart"]) == ["Sweep!$C$2:$C$4"]
     bar = kinds["BarChart"]
     assert bar.grouping == "stacked" and len(bar.series) == 2  # one series per chip and site bought
     about = {r[0].value: r[1].value for r in wb["About"].iter_rows(min_row=2)}
     assert "rich" in about["Applied variants and overrides"]
     assert about["Points"] == 3 and about["Points without an optimal plan"] == 1
+    # the sweep sheet says what was applied to every point, as the solve workbook's About and Inputs do
+    notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Applied to every point (before the varied values): variant rich" in notes
+    inputs = [c.value for row in wb["Inputs"].iter_rows() for c in row]
+    assert "Applied to this run" in inputs and "rich" in inputs
+
+
+def test_sweep_applied_sets_are_shown(tmp_path):
+    res = sweep(io.load(SMALL, sets=["chips.b.unit_price=9"]), ["sites.cn.budget.amount=36e9,40e9"])
+    wb = openpyxl.load_workbook(write_sweep_workbook(res, tmp_path / "s.xlsx"))
+    ws = wb["Sweep"]
+    notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Applied to every point (before the varied values): --set chips.b.unit_price=9" in notes
+    # large varied values get thousands separators, not 36000000000
+    assert ws.cell(2, 1).value == 36e9 and ws.cell(2, 1).number_format == "#,##0"
 
 
 def test_sweep_grid_has_colour_scale(tmp_path):
@@ -82,12 +99,24 @@ def test_tornado_workbook(tmp_path):
                                "Effective TOPS at high", "Low - base", "High - base", "Swing"]
     paths = [ws.cell(r, 2).value for r in range(2, 2 + len(res.rows))]
     assert paths == [r.path for r in res.rows] and paths[0] == "sites.cn.budget.amount"
-    assert ws.cell(2, 8).value == pytest.approx(-1100, rel=1e-6) and ws.cell(2, 9).value == pytest.approx(1100, rel=1e-6)
+    # the changes are live formulas against the base figure under the table, stored with their values
+    base_row = len(res.rows) + 3
+    assert ws.cell(base_row, 1).value == "Base effective TOPS"
+    assert ws.cell(2, 8).value == f"=F2-$F${base_row}" and ws.cell(2, 9).value == f"=G2-$F${base_row}"
+    values = openpyxl.load_workbook(tmp_path / "t.xlsx", data_only=True)["Tornado"]
+    assert values.cell(2, 8).value == pytest.approx(-1100, rel=1e-6)
+    assert values.cell(2, 9).value == pytest.approx(1100, rel=1e-6)
+    assert values.cell(2, 6).value - values.cell(base_row, 6).value == pytest.approx(values.cell(2, 8).value)
+    # number formats: the budget (1,000 and more) with thousands separators, changes signed
+    assert ws.cell(2, 3).number_format == "#,##0" and ws.cell(2, 8).number_format == "+#,##0;-#,##0;0"
+    frame = pd.read_excel(tmp_path / "t.xlsx", sheet_name="Tornado", nrows=len(res.rows))
+    assert not frame[["Low - base", "High - base"]].isna().any(axis=None)
     swings = [ws.cell(r, 10).value for r in range(2, 2 + len(res.rows))]
     assert swings == sorted(swings, reverse=True)
     (chart,) = ws._charts
     assert type(chart).__name__ == "BarChart" and chart.type == "bar"  # horizontal bars
-    assert refs(chart) == [f"'Tornado'!$H$2:$H${1 + len(res.rows)}", f"'Tornado'!$I$2:$I${1 + len(res.rows)}"]
+    assert refs(chart) == [f"Tornado!$H$2:$H${1 + len(res.rows)}", f"Tornado!$I$2:$I${1 + len(res.rows)}"]
+    assert chart.x_axis.scaling.orientation == "maxMin"  # largest swing at the top
 
 
 def test_compare_workbook(tmp_path):
@@ -101,11 +130,20 @@ def test_compare_workbook(tmp_path):
     r = rows["Effective TOPS"]
     assert [ws.cell(r, c).value for c in (4, 5, 6)] == pytest.approx([5500, 11000, 6250], rel=1e-6)
     assert ws.cell(r, 7).value == f"=E{r}-D{r}" and ws.cell(r, 8).value == f"=F{r}-D{r}"  # live differences
+    values = openpyxl.load_workbook(tmp_path / "c.xlsx", data_only=True)["Compare"]
+    assert [values.cell(r, c).value for c in (7, 8)] == pytest.approx([5500, 750], rel=1e-6)  # stored with them
+    frame = pd.read_excel(tmp_path / "c.xlsx", sheet_name="Compare")
+    diff = frame[frame["Figure"] == "Effective TOPS"]["@rich - whatif_small"]
+    assert diff.item() == pytest.approx(5500, rel=1e-6)
     b = rows["Binding: budget[cn]"]
     assert [ws.cell(b, c).value for c in (4, 5, 6, 7, 8)] == ["yes", "no", "yes", "changed", None]
     charts = ws._charts
     assert len(charts) == 2 and all(c.type == "col" and c.grouping == "clustered" for c in charts)
     assert all(len(c.series) == 3 for c in charts)  # one series per scenario
+    # what each column applied is said on the sheet
+    notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(n.startswith("@rich: ") and n.endswith("applied: variant rich") for n in notes)
+    assert any(n.startswith("whatif_small: ") and n.endswith("applied: none") for n in notes)
 
 
 def test_scenario_text_stays_text(tmp_path):

@@ -1,9 +1,12 @@
-"""The solve workbook, read back with openpyxl.
+"""The solve workbook (XlsxWriter), read back with openpyxl and pandas.
 
 Expected figures for report_two_sites.yaml are worked out by hand in the
-fixture's header comment. The live formulas are evaluated here, in Python,
-from the cells they reference (a tiny evaluator for the three formula shapes
-the workbook uses), and compared with the hand figures and the solver's.
+fixture's header comment. Every formula is stored with its value: the values
+(what pandas and previews read) are checked against the hand figures, and
+the Allocation formulas are also evaluated here, in Python, from the cells
+and defined names they reference (a tiny evaluator for the formula shapes
+that sheet uses). tests/report/test_libreoffice.py recalculates every formula
+of every workbook with LibreOffice and compares it with the stored value.
 """
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ import datetime as dt
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -28,7 +33,7 @@ from optimizer.report.workbook import (
     add_inputs_sheet,
     write_plan_workbook,
 )
-from optimizer.report.xlsx import HEADER_FILL, find_column
+from optimizer.report.xlsx import HEADER_BG, Book
 
 TESTS = Path(__file__).resolve().parents[1]
 FIXTURES = TESTS / "fixtures"
@@ -37,7 +42,7 @@ TWO_SITES = FIXTURES / "report_two_sites.yaml"
 HOSTILE = FIXTURES / "report_hostile.yaml"
 
 # report_two_sites.yaml, worked out by hand in the fixture
-HAND_ROWS = {  # (site, chip): (units, unit price CNY, spend, effective TOPS)
+HAND_ROWS = {  # (site, chip): (units, unit price CNY, spend, effective TOPS); b costs USD 5 (USD 6 in my) at 7 CNY
     ("cn", "a"): (2, 10.0, 20.0, 90.0),
     ("cn", "b"): (28, 35.0, 980.0, 6720.0),
     ("my", "a"): (2, 10.0, 20.0, 90.0),
@@ -60,11 +65,30 @@ def _coord(col: int, row: int) -> str:
     return f"{get_column_letter(col)}{row}"
 
 
-_CELL = r"([A-Z]{1,3})(\d+)"
+def find_column(ws, name: str, row: int = 1) -> int:
+    """1-based column whose header in ``row`` is ``name`` or ``name (unit)``."""
+    for c in ws[row]:
+        v = c.value
+        if isinstance(v, str) and (v == name or v.startswith(name + " (")):
+            return c.column
+    raise KeyError(f"{ws.title}: no column {name!r} in row {row}")
+
+
+_CELL = r"\$?([A-Z]{1,3})\$?(\d+)"
+_NAME = r"FX_[A-Z]{3}"
+
+
+def _operand(ws, ref: str, depth: int) -> float:
+    """A cell on ``ws`` or a defined name (resolved to its cell on another sheet)."""
+    if re.fullmatch(_NAME, ref):
+        target = ws.parent.defined_names[ref].attr_text
+        sheet, cell = target.split("!")
+        return evaluate(ws.parent[sheet.strip("'")], cell.replace("$", ""), depth + 1)
+    return evaluate(ws, ref.replace("$", ""), depth + 1)
 
 
 def evaluate(ws, coord: str, depth: int = 0) -> float:
-    """Value of a cell, evaluating the workbook's own formula shapes: products, SUM(range), A-B."""
+    """Value of a cell, evaluating the Allocation sheet's formula shapes: products of cells and names, SUM, A-B."""
     assert depth < 20, "formula cycle"
     cell = ws[coord]
     if cell.data_type != "f":
@@ -76,13 +100,13 @@ def evaluate(ws, coord: str, depth: int = 0) -> float:
         c0, r0, c1, r1 = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
         assert c0 == c1, expr
         return sum(evaluate(ws, f"{c0}{r}", depth + 1) for r in range(r0, r1 + 1))
-    m = re.fullmatch(rf"{_CELL}-{_CELL}", expr)
+    m = re.fullmatch(rf"({_CELL})-({_CELL})", expr)
     if m:
-        return evaluate(ws, m.group(1) + m.group(2), depth + 1) - evaluate(ws, m.group(3) + m.group(4), depth + 1)
-    if re.fullmatch(rf"{_CELL}(\*{_CELL})*", expr):
+        return _operand(ws, m.group(1), depth) - _operand(ws, m.group(4), depth)
+    if re.fullmatch(rf"(?:{_CELL}|{_NAME})(?:\*(?:{_CELL}|{_NAME}))*", expr):
         out = 1.0
         for ref in expr.split("*"):
-            out *= evaluate(ws, ref, depth + 1)
+            out *= _operand(ws, ref, depth)
         return out
     raise AssertionError(f"unexpected formula {cell.value!r} in {ws.title}!{coord}")
 
@@ -112,26 +136,41 @@ def row_of(ws, first_col_value: str, col: int = 1) -> int:
     raise KeyError(first_col_value)
 
 
+@dataclass
+class Written:
+    plan: object
+    wb: object  # formulas
+    values: object  # data_only: the values stored with the formulas
+    path: Path
+
+    def __iter__(self):  # plan, wb = fixture
+        return iter((self.plan, self.wb))
+
+    def __getitem__(self, i):
+        return (self.plan, self.wb)[i]
+
+
+def _load(plan, path: Path) -> Written:
+    return Written(plan, load_workbook(path), load_workbook(path, data_only=True), path)
+
+
 # ---------------------------------------------------------------- workbooks built once
 @pytest.fixture(scope="module")
 def two_sites(tmp_path_factory):
     plan = _plan(TWO_SITES)
-    path = write_plan_workbook(plan, tmp_path_factory.mktemp("wb") / "two.xlsx")
-    return plan, load_workbook(path)
+    return _load(plan, write_plan_workbook(plan, tmp_path_factory.mktemp("wb") / "two.xlsx"))
 
 
 @pytest.fixture(scope="module")
 def bytedance(tmp_path_factory):
     plan = _plan(BYTEDANCE)
-    path = write_plan_workbook(plan, tmp_path_factory.mktemp("wb") / "bd.xlsx")
-    return plan, load_workbook(path), path
+    return _load(plan, write_plan_workbook(plan, tmp_path_factory.mktemp("wb") / "bd.xlsx"))
 
 
 @pytest.fixture(scope="module")
 def continuous(tmp_path_factory):
     plan = _plan(TWO_SITES, sets=["integer_units=false"])
-    path = write_plan_workbook(plan, tmp_path_factory.mktemp("wb") / "lp.xlsx")
-    return plan, load_workbook(path)
+    return _load(plan, write_plan_workbook(plan, tmp_path_factory.mktemp("wb") / "lp.xlsx"))
 
 
 # ---------------------------------------------------------------- sheets and order
@@ -146,8 +185,8 @@ def test_first_and_extra_sheets_go_where_promised(tmp_path):
     plan = _plan(TWO_SITES)
 
     def sheet(name):
-        def add(wb):
-            wb.create_sheet(name)["A1"] = name
+        def add(book):
+            book.add_sheet(name).put(1, 1, name)
         return add
 
     path = _write(plan, tmp_path, first_sheets=[sheet("Diagnosis")], extra_sheets=[sheet("Sensitivity"), sheet("Break-even")])
@@ -163,8 +202,8 @@ def test_allocation_headers(two_sites):
     _, wb = two_sites
     ws = wb["Allocation"]
     header = [c.value for c in ws[1]]
-    names = ["Site", "Chip", "Vendor", "Origin", "Domestic", "Units", "Unit price", "Spend", "INT8 TOPS", "Flexibility",
-             "Delivery rate", "Effective TOPS"]
+    names = ["Site", "Chip", "Vendor", "Origin", "Domestic", "Units", "Price", "Price currency", "Unit price", "Spend",
+             "INT8 TOPS", "Flexibility", "Delivery rate", "Effective TOPS"]
     for name in names:
         col = find_column(ws, name)
         assert header[col - 1] in (name, f"{name} (CNY)")
@@ -178,20 +217,25 @@ def test_allocation_headers(two_sites):
 
 
 def test_allocation_rows_match_hand_solution(two_sites):
-    _, wb = two_sites
-    ws = wb["Allocation"]
+    ws = two_sites.wb["Allocation"]
+    vs = two_sites.values["Allocation"]
     col = {n: find_column(ws, n) for n in ALLOCATION_COLUMNS}
     got = {}
     for r in alloc_rows(ws):
         key = (ws.cell(row=r, column=col["Site"]).value, ws.cell(row=r, column=col["Chip"]).value)
         got[key] = (
             ws.cell(row=r, column=col["Units"]).value,
-            ws.cell(row=r, column=col["Unit price"]).value,
+            evaluate(ws, _coord(col["Unit price"], r)),
             evaluate(ws, _coord(col["Spend"], r)),
             evaluate(ws, _coord(col["Effective TOPS"], r)),
         )
-        # per-row inputs, from the fixture
+        # the values stored with the formulas are the same numbers
+        for name, i in (("Unit price", 1), ("Spend", 2), ("Effective TOPS", 3)):
+            assert vs.cell(row=r, column=col[name]).value == pytest.approx(got[key][i], rel=1e-12)
+        # per-row inputs, from the fixture; b is priced in USD (6 at my), a in CNY
         chip = key[1]
+        assert ws.cell(row=r, column=col["Price"]).value == {"a": 10, "b": 6 if key[0] == "my" else 5}[chip]
+        assert ws.cell(row=r, column=col["Price currency"]).value == {"a": "CNY", "b": "USD"}[chip]
         assert ws.cell(row=r, column=col["INT8 TOPS"]).value == {"a": 100, "b": 300}[chip]
         assert ws.cell(row=r, column=col["Flexibility"]).value == {"a": 0.5, "b": 1.0}[chip]
         assert ws.cell(row=r, column=col["Delivery rate"]).value == {"a": 0.9, "b": 0.8}[chip]
@@ -219,9 +263,42 @@ def test_spend_and_effective_tops_are_live_formulas_over_their_row(two_sites):
         assert eff.value == f"={L['Units']}{r}*{L['INT8 TOPS']}{r}*{L['Flexibility']}{r}*{L['Delivery rate']}{r}"
 
 
+def test_unit_price_is_the_own_price_times_the_fx_input_cell(two_sites):
+    plan, wb = two_sites
+    ws = wb["Allocation"]
+    L = {n: get_column_letter(find_column(ws, n)) for n in ALLOCATION_COLUMNS}
+    # one defined name per rate, pointing at the rate's cell on Inputs, which holds 7
+    target = wb.defined_names["FX_USD"].attr_text
+    m = re.fullmatch(r"Inputs!\$B\$(\d+)", target)
+    assert m, target
+    inputs = wb["Inputs"]
+    r_fx = int(m.group(1))
+    assert inputs.cell(row=r_fx, column=1).value == "USD" and inputs.cell(row=r_fx, column=2).value == 7
+    assert inputs.cell(row=r_fx, column=2).fill.fgColor.rgb.endswith("FFF2CC")  # marked as an input
+    assert list(wb.defined_names) == ["FX_USD"]  # the reporting currency needs no rate
+    for r in alloc_rows(ws):
+        price = ws[f"{L['Unit price']}{r}"].value
+        if ws[f"{L['Price currency']}{r}"].value == "USD":
+            assert price == f"={L['Price']}{r}*FX_USD"
+        else:
+            assert price == f"={L['Price']}{r}"
+    # Inputs' converted prices and budgets use the same name: chip b USD 5 = CNY 35, site my USD 100 = CNY 700
+    hdr = row_of(inputs, "Chip")
+    cols = [c.value for c in inputs[hdr]]
+    rb = row_of(inputs, "b")
+    cell = inputs.cell(row=rb, column=cols.index("Unit price (CNY)") + 1)
+    assert cell.value == f"={get_column_letter(cols.index('Unit price') + 1)}{rb}*FX_USD"
+    assert evaluate(inputs, cell.coordinate) == 35
+    rs = row_of(inputs, "my")
+    cols = [c.value for c in inputs[row_of(inputs, "Site")]]
+    cell = inputs.cell(row=rs, column=cols.index("Budget (CNY)") + 1)
+    assert cell.value == f"={get_column_letter(cols.index('Budget') + 1)}{rs}*FX_USD"
+    assert evaluate(inputs, cell.coordinate) == 700
+
 def test_totals_row_sums_with_formulas_and_matches_hand_totals(two_sites):
     _, wb = two_sites
     ws = wb["Allocation"]
+    vs = two_sites.values["Allocation"]
     rows = alloc_rows(ws)
     tot = total_row(ws)
     assert tot == rows[-1] + 1
@@ -230,12 +307,15 @@ def test_totals_row_sums_with_formulas_and_matches_hand_totals(two_sites):
         cell = ws[f"{letter}{tot}"]
         assert cell.value == f"=SUM({letter}{rows[0]}:{letter}{rows[-1]})"
         assert evaluate(ws, cell.coordinate) == pytest.approx(expected, rel=1e-12)
+        assert vs[cell.coordinate].value == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize("which", ["two_sites", "continuous", "bytedance"])
 def test_formula_results_equal_the_solver(which, request):
-    plan, wb = request.getfixturevalue(which)[:2]
+    w = request.getfixturevalue(which)
+    plan, wb = w
     ws = wb["Allocation"]
+    vs = w.values["Allocation"]
     col = {n: find_column(ws, n) for n in ALLOCATION_COLUMNS}
     rows = alloc_rows(ws)
     assert len(rows) == len(plan.allocation) > 0
@@ -253,14 +333,19 @@ def test_formula_results_equal_the_solver(which, request):
         diff = row_of(ws, "Difference")
         assert ws.cell(row=diff, column=col[name]).data_type == "f"
         assert evaluate(ws, _coord(col[name], diff)) == pytest.approx(0.0, abs=1e-6 * max(1.0, abs(value)))
+        assert vs.cell(row=diff, column=col[name]).value == pytest.approx(0.0, abs=1e-6 * max(1.0, abs(value)))
+        assert vs.cell(row=tot, column=col[name]).value == pytest.approx(value, rel=1e-9)
 
 
 def test_bytedance_rows_known_from_the_reference_figures(bytedance):
     # ascend910c: USD 28,600 x 7.2 = CNY 205,920; the 70,000-unit max binds; 1600 x 0.75 x 0.85 = 1020 per unit
-    _, wb, _ = bytedance
+    _, wb = bytedance
     ws = wb["Allocation"]
     r = row_of(ws, "ascend910c", col=find_column(ws, "Chip"))
-    assert ws.cell(row=r, column=find_column(ws, "Unit price")).value == pytest.approx(205_920, rel=1e-12)
+    assert ws.cell(row=r, column=find_column(ws, "Price")).value == 28_600
+    assert ws.cell(row=r, column=find_column(ws, "Price currency")).value == "USD"
+    assert evaluate(ws, _coord(find_column(ws, "Unit price"), r)) == pytest.approx(205_920, rel=1e-12)
+    assert bytedance.values["Allocation"].cell(row=r, column=find_column(ws, "Unit price")).value == pytest.approx(205_920)
     assert ws.cell(row=r, column=find_column(ws, "Units")).value == 70_000
     assert evaluate(ws, _coord(find_column(ws, "Effective TOPS"), r)) == pytest.approx(70_000 * 1020, rel=1e-12)
     assert evaluate(ws, _coord(find_column(ws, "Spend"), total_row(ws))) <= 40e9
@@ -305,7 +390,7 @@ def test_table_sheets_have_styled_frozen_filtered_header(two_sites, sheet):
         if c.value is None:
             continue
         assert c.font.b
-        assert c.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb
+        assert c.fill.fgColor.rgb.endswith(HEADER_BG[1:])
     ref = ws.auto_filter.ref
     assert ref is not None and ref.startswith("A1:")
     last_col = max(c.column for c in ws[1] if c.value is not None)
@@ -334,8 +419,7 @@ def test_columns_are_fitted(two_sites):
 
 # ---------------------------------------------------------------- Summary
 def test_summary_key_figures(two_sites):
-    plan, wb = two_sites
-    ws = wb["Summary"]
+    ws = two_sites.values["Summary"]  # the values stored with the formulas
     assert ws["A1"].value == "Report two sites"
 
     def fig(name):
@@ -358,11 +442,63 @@ def test_summary_key_figures(two_sites):
     assert sites["my"][3] == 692 and sites["my"][4] == 700
     assert sites["my"][5] == pytest.approx(692 / 700, rel=1e-12)
     assert sites["cn"][6] == pytest.approx(20 / 1000, rel=1e-12)  # domestic share on spend: 2 a x CNY 10
+    assert sites["my"][6] == 0  # nothing domestic bought in Malaysia
+    assert fig("Site budgets") == (1700, "CNY")
+
+
+def test_summary_figures_are_formulas_over_allocation(two_sites):
+    plan, wb = two_sites
+    ws = wb["Summary"]
+    alloc = wb["Allocation"]
+    L = {n: get_column_letter(find_column(alloc, n)) for n in ALLOCATION_COLUMNS}
+    last = alloc_rows(alloc)[-1]
+
+    def col(name):
+        return f"Allocation!${L[name]}$2:${L[name]}${last}"
+
+    for figure, column in (("Effective TOPS", "Effective TOPS"), ("Delivered TOPS", "Delivered TOPS"),
+                           ("Ordered TOPS", "Ordered TOPS"), ("Units ordered", "Units"), ("Total spend", "Spend")):
+        assert ws.cell(row=row_of(ws, figure), column=2).value == f"=SUM({col(column)})", figure
+    # per site, vendor and chip: SUMIFS over Allocation with the row's own id as the criterion
+    hdr = row_of(ws, "Site")
+    r = row_of(ws, "my")
+    assert ws.cell(row=r, column=4).value == f"=SUMIFS({col('Spend')},{col('Site')},A{r})"
+    assert ws.cell(row=r, column=5).value.endswith("*FX_USD")  # budget: Inputs' amount x the rate
+    assert ws.cell(row=r, column=6).value == f"=D{r}/E{r}"
+    assert ws.cell(row=r, column=7).value == (f'=SUMIFS({col("Spend")},{col("Site")},A{r},{col("Domestic")},"yes")'
+                                              f"/SUMIFS({col('Spend')},{col('Site')},A{r})")
+    assert ws.cell(row=hdr + 1, column=10).value == "no floor"  # neither site has a domestic floor
+    r = row_of(ws, "us")
+    assert ws.cell(row=r, column=5).value == f"=SUMIFS({col('Spend')},{col('Vendor')},A{r})"
+    assert ws.cell(row=r, column=4).value == f"=SUMIFS({col('Units')},{col('Vendor')},A{r})"
+    r = row_of(ws, "b")
+    assert ws.cell(row=r, column=6).value == f"=SUMIFS({col('Effective TOPS')},{col('Chip')},A{r})"
+    # and their values, by hand: us 980 + 672 = 1652 for 28 + 16 units, chip b 6720 + 3840 effective TOPS
+    vs = two_sites.values["Summary"]
+    assert [vs.cell(row=row_of(ws, "us"), column=j).value for j in (4, 5)] == [44, 1652]
+    assert vs.cell(row=row_of(ws, "us"), column=6).value == pytest.approx(1652 / 1692)
+    assert vs.cell(row=r, column=6).value == 10560
+    assert vs.cell(row=r, column=7).value == pytest.approx(10560 / 10740)
+
+
+def test_pandas_reads_numbers_not_blanks(two_sites):
+    alloc = pd.read_excel(two_sites.path, sheet_name="Allocation")
+    rows = alloc[alloc["Site"].isin(["cn", "my"])]
+    assert rows["Spend (CNY)"].tolist() == [20, 980, 20, 672]
+    assert rows["Unit price (CNY)"].tolist() == [10, 35, 10, 42]
+    assert rows["Effective TOPS"].tolist() == [90, 6720, 90, 3840]
+    total = alloc[alloc["Site"] == "Total"]
+    assert total["Spend (CNY)"].item() == 1692 and total["Ordered TOPS"].item() == 13600
+    diff = alloc[alloc["Site"] == "Difference"]
+    assert diff["Spend (CNY)"].item() == 0 and not diff[["Units", "Effective TOPS"]].isna().any(axis=None)
+    summary = pd.read_excel(two_sites.path, sheet_name="Summary", header=None)
+    figures = dict(zip(summary[0], summary[1]))
+    assert figures["Effective TOPS"] == 10740 and figures["Total spend"] == 1692
 
 
 def test_summary_domestic_share_against_floor(bytedance):
-    plan, wb, _ = bytedance
-    ws = wb["Summary"]
+    plan, wb = bytedance
+    ws = bytedance.values["Summary"]
     hdr = row_of(ws, "Site")
     cols = [c.value for c in ws[hdr]]
     r = hdr + 1
@@ -378,12 +514,14 @@ def test_summary_domestic_share_against_floor(bytedance):
             dom += s
     assert share == pytest.approx(dom / spend, rel=1e-9)
     assert ws.cell(row=r, column=cols.index("Floor met") + 1).value == "yes"
+    met = wb["Summary"].cell(row=r, column=cols.index("Floor met") + 1).value
+    assert met == f'=IF(G{r}>=H{r}-0.000000001,"yes","no")'  # live: follows the share
 
 
 def test_summary_has_charts_over_its_own_tables(two_sites):
     _, wb = two_sites
-    ws = wb["Summary"]
-    charts = ws._charts
+    charts = wb["Summary"]._charts
+    ws = two_sites.values["Summary"]
     assert len(charts) == 2
     titles = ["".join(run.t for p in ch.title.tx.rich.p for run in (p.r or [])) for ch in charts]
     assert titles == ["Spend by vendor (CNY)", "Effective TOPS by chip"]
@@ -480,7 +618,7 @@ def _texts(ws) -> list:
 
 def test_inputs_sheet_carries_the_scenario(tmp_path):
     plan = _plan(TWO_SITES, variants=["lean"], sets=["chips.a.unit_price=12"])
-    wb = load_workbook(_write(plan, tmp_path))
+    wb = load_workbook(_write(plan, tmp_path), data_only=True)
     ws = wb["Inputs"]
     values = _texts(ws)
     for section in ("Scenario", "Exchange rates", "Flexibility", "Vendors", "Chips", "Sites", "Site price overrides",
@@ -506,7 +644,7 @@ def test_inputs_sheet_carries_the_scenario(tmp_path):
 
 
 def test_about_sheet(bytedance):
-    plan, wb, _ = bytedance
+    plan, wb = bytedance
     ws = wb["About"]
     items = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)}
     assert items["Tool"].startswith("chipalloc ")
@@ -518,17 +656,25 @@ def test_about_sheet(bytedance):
     assert abs((dt.datetime.now(dt.timezone.utc) - solved).total_seconds()) < 3600
     assert items["Command line"]
     assert items["Applied variants and overrides"] == "none"
+    assert items["XlsxWriter"]
 
 
-def test_inputs_and_about_can_be_added_to_any_workbook():
-    from openpyxl import Workbook
-
+def test_inputs_and_about_can_be_added_to_any_workbook(tmp_path):
     loaded = io.load(TWO_SITES, sets=["description=changed"])
-    wb = Workbook()
-    ws = add_inputs_sheet(wb, loaded.scenario, loaded.applied)
-    about = add_about_sheet(wb, scenario_path="x.yaml", scenario_sha256="abc", solver="cbc", solver_version="CBC",
-                            applied=loaded.applied, extra={"Analysis": "sweep", "Points": 5})
-    assert ws.title == "Inputs" and about.title == "About"
+    book = Book()
+    refs = add_inputs_sheet(book, loaded.scenario, loaded.applied)
+    add_about_sheet(book, scenario_path="x.yaml", scenario_sha256="abc", solver="cbc", solver_version="CBC",
+                    applied=loaded.applied, extra={"Analysis": "sweep", "Points": 5})
+    assert book.sheetnames == ["Inputs", "About"]
+    # the Inputs writer tells where each scenario value went, as the scenario-workbook writer does
+    assert refs["fx.USD"] == book.names["FX_USD"]
+    book.save(str(tmp_path / "a.xlsx"))
+    wb = load_workbook(tmp_path / "a.xlsx")
+    for path, value in (("fx.USD", 7), ("sites.my.budget.amount", 100), ("chips.b.unit_price", 5),
+                        ("sites.my.prices.b", 6), ("flexibility.asic", 0.5), ("export_controls.tpp_caps.MY", 1e9)):
+        sheet, cell = refs[path].split("!")
+        assert wb[sheet][cell.replace("$", "")].value == value, path
+    about = wb["About"]
     items = {about.cell(row=r, column=1).value: about.cell(row=r, column=2).value for r in range(2, about.max_row + 1)}
     assert items["Analysis"] == "sweep" and items["Points"] == 5
     assert items["Applied variants and overrides"] == "--set description=changed"
@@ -547,7 +693,16 @@ HOSTILE_TEXTS = [
     "=cmd|' /C calc'!A0",  # export-control regime
     "@SUM(A1:A9)",  # licence note
 ]
-OUR_FORMULA = re.compile(rf"=(SUM\({_CELL}:{_CELL}\)|{_CELL}-{_CELL}|{_CELL}(\*{_CELL})*)")
+# what the workbook's own formulas are made of: references (on our sheets), the FX names, SUM/SUMIFS/IF,
+# numbers, operators and the literals "yes" and "no"; anything left over would be text from the scenario
+_TOKENS = re.compile(r"(?:(?:Allocation|Inputs)!)?\$?[A-Z]{1,3}\$?\d+|FX_[A-Z]{3}|SUMIFS|SUM|IF|\d+(?:\.\d+)?"
+                     r'|"yes"|"no"|[=*/+\-(),:<>]')
+
+
+def our_formula(value: str) -> bool:
+    """Made of our tokens only, and referring to at least one cell or name (``=1+1`` is not ours)."""
+    refers = re.search(r"\$?[A-Z]{1,3}\$?\d+|FX_[A-Z]{3}", value)
+    return value.startswith("=") and bool(refers) and _TOKENS.sub("", value) == ""
 
 
 @pytest.fixture(scope="module")
@@ -556,6 +711,13 @@ def hostile(tmp_path_factory):
     assert plan.totals["effective_tops"] == 100  # 10 units of c1 at 10 TOPS each
     path = write_plan_workbook(plan, tmp_path_factory.mktemp("wb") / "hostile.xlsx")
     return load_workbook(path)
+
+
+def test_the_formula_check_would_catch_scenario_text():
+    assert our_formula("=SUMIFS(Allocation!$K$2:$K$5,Allocation!$A$2:$A$5,A12)")
+    assert our_formula('=IF(G30>=H30-0.000000001,"yes","no")') and our_formula("=H2*FX_USD")
+    for text in HOSTILE_TEXTS:
+        assert not our_formula(text), text
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXTS)
@@ -579,10 +741,10 @@ def test_hostile_text_appears_where_expected(hostile):
 def test_the_only_formulas_are_the_workbooks_own(hostile):
     formulas = [(ws.title, c.coordinate, c.value) for ws in hostile for row in ws.iter_rows() for c in row
                 if c.data_type == "f"]
-    assert formulas  # Spend, Effective TOPS, totals ...
+    assert formulas  # Spend, Effective TOPS, totals, Summary figures ...
     for title, coord, value in formulas:
-        assert title == "Allocation", (title, coord, value)
-        assert OUR_FORMULA.fullmatch(value), (coord, value)
+        assert title in ("Allocation", "Summary", "Inputs"), (title, coord, value)
+        assert our_formula(value), (title, coord, value)
 
 
 # ---------------------------------------------------------------- writing
@@ -600,8 +762,8 @@ def test_refuses_to_overwrite_without_force(tmp_path):
 def test_failure_while_writing_leaves_no_file(tmp_path):
     plan = _plan(TWO_SITES)
 
-    def broken(wb):
-        wb.create_sheet("Half")
+    def broken(book):
+        book.add_sheet("Half")
         raise RuntimeError("disk on fire")
 
     target = tmp_path / "out" / "plan.xlsx"
@@ -616,7 +778,7 @@ def test_failure_keeps_the_old_file_under_force(tmp_path):
     target = tmp_path / "plan.xlsx"
     target.write_bytes(b"old")
 
-    def broken(wb):
+    def broken(book):
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
@@ -647,14 +809,16 @@ def test_plan_that_buys_nothing(tmp_path):
     # budgets below the cheapest chip (CNY 10): the optimum is to buy nothing
     plan = _plan(TWO_SITES, sets=["sites.cn.budget.amount=5", "sites.my.budget.amount=1"])
     assert plan.status == "optimal" and plan.allocation == []
-    wb = load_workbook(_write(plan, tmp_path))
+    path = _write(plan, tmp_path)
+    wb = load_workbook(path)
     ws = wb["Allocation"]
     assert total_row(ws) == 2
-    assert ws.auto_filter.ref == "A1:O1"
+    assert ws.auto_filter.ref == "A1:Q1"
     for name in HAND_TOTALS:
         assert evaluate(ws, _coord(find_column(ws, name), 2)) == 0
-    summary = wb["Summary"]
+    summary = load_workbook(path, data_only=True)["Summary"]
     assert summary.cell(row=row_of(summary, "Total spend"), column=2).value == 0
+    assert wb["Summary"].cell(row=row_of(summary, "Total spend"), column=2).value == f"=Allocation!$K$2"
 
 
 def test_plan_from_a_scenario_without_a_file(tmp_path):

@@ -1,0 +1,303 @@
+"""The Inputs sheet (the scenario as solved) and the workbook's defined names for input cells.
+
+:func:`add_inputs_sheet` writes the scenario as readable tables and returns,
+for every scenario value it wrote, its dotted path -> absolute cell
+reference (``"fx.USD" -> "Inputs!$B$12"``), the same contract as the
+scenario-workbook writer's ``add_scenario_sheets``. :func:`define_input_names`
+is the ONE place that turns such references into defined names
+(``FX_USD``); report formulas use the names (:func:`fx_factor`), so
+swapping the Inputs layout only needs new references, never new formulas.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..schema import Scenario
+from .about_sheet import applied_rows, value_text
+from .xlsx import (
+    FMT_INT,
+    FMT_MONEY,
+    FMT_MONEY_CENTS,
+    FMT_NUM,
+    FMT_PCT,
+    FMT_RATE,
+    FMT_RATIO,
+    INPUT,
+    WRAP_TOP,
+    Book,
+    Sheet,
+    cell_ref,
+    money_header,
+    sheet_ref,
+)
+
+INPUTS_SHEET = "Inputs"
+FX_NAME_PREFIX = "FX_"
+
+
+def fx_name(currency: str) -> str:
+    """Defined name of the cell holding the rate of ``currency``: ``FX_USD``."""
+    return f"{FX_NAME_PREFIX}{currency}"
+
+
+def define_input_names(book: Book, refs: dict[str, str]) -> dict[str, str]:
+    """Define a workbook name for each input cell that formulas reference; returns name -> reference.
+
+    Today: one name per exchange rate, ``fx.USD`` -> ``FX_USD``.
+    """
+    out = {}
+    for path, ref in refs.items():
+        if path.startswith("fx.") and path.count(".") == 1:
+            name = fx_name(path.split(".", 1)[1])
+            book.define_name(name, ref)
+            out[name] = ref
+    return out
+
+
+def fx_factor(book: Book, scenario: Scenario, currency: str | None) -> tuple[str, float]:
+    """The multiplier that turns ``currency`` into the reporting currency in a formula, and its value.
+
+    ``("", 1.0)`` for the reporting currency; ``("*FX_USD", 7.2)`` otherwise.
+    A rate without its defined name is a bug in the workbook writer.
+    """
+    if currency is None or currency == scenario.currency:
+        return "", 1.0
+    name = fx_name(currency)
+    if name not in book.names:
+        raise RuntimeError(f"the workbook has no defined name {name}; write the Inputs sheet first")
+    return f"*{name}", scenario.rate(currency)
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (), *, title: str = INPUTS_SHEET,
+                     heading: str = "Scenario inputs", names: bool = True) -> dict[str, str]:
+    """The scenario as readable tables, so the assumptions travel with the numbers.
+
+    Sections: scenario settings, exchange rates (the input cells that price
+    formulas reference by name), flexibility, vendors, chips, sites (and site
+    price overrides), export controls, the variants and ``--set`` overrides
+    applied to this run, and the variants the file defines. With ``names``,
+    the exchange-rate cells get their defined names (``FX_USD``). Returns
+    dotted scenario path -> absolute cell reference.
+    """
+    s = scenario
+    cur = s.currency
+    sh = book.add_sheet(title)
+    refs: dict[str, str] = {}
+    sh.title(1, heading)
+    sh.note(2, 1, "The scenario as solved: the file's values after the variants and --set overrides listed under "
+                  f"'Applied to this run'. Converted money is in {cur}.")
+    sh.freeze(3)
+    row = 4
+
+    def ref(path: str, r: int, c: int) -> None:
+        refs[path] = sheet_ref(title, r, c)
+
+    def block(heading_: str, cols: list[str], rows: list[list[Any]], fmts: list[str | None] | None = None,
+              note: str | None = None, empty: str = "none", paths: list[list[str | None]] | None = None) -> int:
+        """A titled table; ``paths[i][j]`` names the scenario value in row i, column j. Returns its header row."""
+        nonlocal row
+        row = sh.section(row, heading_, note)
+        hdr = row
+        if rows:
+            row = sh.table(cols, rows, fmts, start_row=row, freeze=False, autofilter=False) + 2
+            for i, prow in enumerate(paths or []):
+                for j, p in enumerate(prow):
+                    if p and _num(rows[i][j]):
+                        ref(p, hdr + 1 + i, j + 1)
+        else:
+            sh.note(row, 1, empty)
+            row += 2
+        return hdr
+
+    # ---- settings
+    g = s.budget
+    row = sh.section(row, "Scenario")
+    hdr = row
+    settings: list[tuple[str, Any, str, str | None]] = [
+        ("Name", s.name, "", None),
+        ("Description", s.description or "", "", None),
+        ("Schema version", s.schema_version, "", None),
+        ("Reporting currency", cur, "all money in the reports", None),
+        ("Units", "whole lots (MILP)" if s.integer_units else "continuous (LP)",
+         f"integer_units: {str(s.integer_units).lower()}", None),
+        ("Global budget", g.amount if g else "none", (g.currency or cur) if g else "no cap across sites", "budget.amount"),
+    ]
+    sh.header(hdr, ["Setting", "Value", "Note"], freeze=False)
+    r = hdr
+    for name, value, note, path in settings:
+        r += 1
+        sh.put(r, 1, name, style={"valign": "top"})
+        sh.put(r, 2, value, FMT_MONEY if isinstance(value, float) else None, style={**WRAP_TOP, "align": "left"})
+        sh.put(r, 3, note, style={"valign": "top"})
+        if path and _num(value):
+            ref(path, r, 2)
+    row = r + 2 + (1 if g is not None and (g.currency or cur) != cur else 0)
+    # exchange rates first: the cells that the workbook's price formulas reference
+    fx_rows = [[k, v, fx_name(k)] for k, v in sorted(s.fx.items())]
+    row = sh.section(row, "Exchange rates",
+                     "Input cells: change a rate here and every converted price, spend and the Summary follow "
+                     "(the plan itself is not re-solved; the Allocation sheet's Difference row shows the change)."
+                     if names else None)
+    hdr_fx = row
+    if fx_rows:
+        sh.header(hdr_fx, ["Currency", f"{cur} per unit"] + (["Name in formulas"] if names else []), freeze=False)
+        for i, (k, v, nm) in enumerate(fx_rows, start=hdr_fx + 1):
+            sh.put(i, 1, k)
+            sh.put(i, 2, v, FMT_RATE, style=INPUT if names else None)
+            if names:
+                sh.put(i, 3, nm)
+            ref(f"fx.{k}", i, 2)
+        row = hdr_fx + len(fx_rows) + 2
+    else:
+        sh.note(row, 1, f"none: every price and budget is in {cur}")
+        row += 2
+    if names:
+        define_input_names(book, refs)
+    if g is not None and (g.currency or cur) != cur:
+        # the converted global budget, under the settings: a live formula over the amount and the rate
+        r += 1
+        sh.put(r, 1, money_header("Global budget", cur), style={"valign": "top"})
+        factor, rate = fx_factor(book, s, g.currency) if names else ("", s.rate(g.currency))
+        if names:
+            sh.formula(r, 2, f"={cell_ref(r - 1, 2)}{factor}", g.amount * rate, FMT_MONEY, style={"align": "left"})
+        else:
+            sh.put(r, 2, g.amount * rate, FMT_MONEY, style={"align": "left"})
+        sh.put(r, 3, f"at {s.rate(g.currency):g} {cur} per {g.currency}", style={"valign": "top"})
+
+    block("Flexibility", ["Architecture", "Multiplier", "Chips"],
+          [[a, m, ", ".join(sorted(c for c, ch in s.chips.items() if ch.architecture == a))] for a, m in sorted(s.flexibility.items())],
+          [None, FMT_RATIO, None], note="Multiplier on INT8 TOPS per architecture (preference for flexible parts).",
+          paths=[[None, f"flexibility.{a}", None] for a in sorted(s.flexibility)])
+    vendors = sorted(s.vendors.items())
+    block("Vendors", ["Vendor", "Name", "Origin", "Capacity (units)", "Delivery rate", "Max share of spend"],
+          [[v, vd.name or "", vd.origin, vd.capacity_units if vd.capacity_units is not None else "no cap", vd.delivery_rate,
+            vd.max_share if vd.max_share is not None else "no cap"] for v, vd in vendors],
+          [None, None, None, FMT_INT, FMT_PCT, FMT_PCT],
+          paths=[[None, None, None, f"vendors.{v}.capacity_units", f"vendors.{v}.delivery_rate", f"vendors.{v}.max_share"]
+                 for v, _ in vendors])
+
+    # chips: the converted price is a live formula over the price and the rate's name
+    chip_items = sorted(s.chips.items())
+    chip_cols = ["Chip", "Model", "Vendor", "Architecture", "INT8 TOPS", "Unit price", "Price currency",
+                 money_header("Unit price", cur), "TPP", "TPP source", "Die area (mm²)", "Density (TPP/mm²)",
+                 "Power (W)", "Min units", "Max units", "Lot size"]
+    chips = []
+    for cid, c in chip_items:
+        chips.append([
+            cid, c.model or "", c.vendor, c.architecture, c.int8_tops, c.unit_price, c.price_currency or cur,
+            None, c.tpp_value, "given" if c.tpp is not None else "8 x INT8 TOPS",
+            c.die_area_mm2 if c.die_area_mm2 is not None else "unknown",
+            c.density if c.density is not None else "unknown", c.power_w if c.power_w is not None else "-",
+            c.min_units, c.max_units if c.max_units is not None else "no cap", c.lot_size,
+        ])
+    hdr_c = block("Chips", chip_cols, chips,
+                  [None, None, None, None, FMT_INT, FMT_MONEY_CENTS, None, FMT_MONEY_CENTS, FMT_INT, None, FMT_NUM, FMT_RATIO,
+                   FMT_INT, FMT_INT, FMT_INT, FMT_INT],
+                  note="Min and max units are totals over all sites.",
+                  paths=[[None, None, None, None, f"chips.{cid}.int8_tops", f"chips.{cid}.unit_price", None, None,
+                          f"chips.{cid}.tpp" if c.tpp is not None else None, None, f"chips.{cid}.die_area_mm2",
+                          None, f"chips.{cid}.power_w", f"chips.{cid}.min_units", f"chips.{cid}.max_units",
+                          f"chips.{cid}.lot_size"] for cid, c in chip_items])
+    if names:
+        for i, (cid, c) in enumerate(chip_items, start=hdr_c + 1):
+            factor, rate = fx_factor(book, s, c.price_currency)
+            sh.formula(i, 8, f"={cell_ref(i, 6)}{factor}", c.unit_price * rate, FMT_MONEY_CENTS)
+    else:
+        for i, (cid, c) in enumerate(chip_items, start=hdr_c + 1):
+            sh.put(i, 8, c.unit_price * s.rate(c.price_currency), FMT_MONEY_CENTS)
+
+    # sites and price overrides
+    site_items = sorted(s.sites.items())
+    sites, overrides, override_keys = [], [], []
+    for sid, st in site_items:
+        b = st.budget
+        sites.append([sid, st.name or "", st.country, b.amount if b else "none", (b.currency or cur) if b else "",
+                      None, st.domestic_min_share if st.domestic_min_share is not None else "none",
+                      st.domestic_basis, st.power_mw if st.power_mw is not None else "none"])
+        for cid, p in sorted(st.prices.items()):
+            pc = s.chips[cid].price_currency if cid in s.chips else None
+            overrides.append([sid, cid, p, pc or cur, None])
+            override_keys.append((sid, cid, p, pc))
+    hdr_s = block("Sites", ["Site", "Name", "Country", "Budget", "Budget currency", money_header("Budget", cur),
+                            "Domestic floor", "Domestic basis", "Power (MW)"],
+                  sites, [None, None, None, FMT_MONEY, None, FMT_MONEY, FMT_PCT, None, FMT_NUM],
+                  note="A chip is domestic at a site when its vendor's origin is the site's country.",
+                  paths=[[None, None, None, f"sites.{sid}.budget.amount", None, None, f"sites.{sid}.domestic_min_share",
+                          None, f"sites.{sid}.power_mw"] for sid, _ in site_items])
+    for i, (sid, st) in enumerate(site_items, start=hdr_s + 1):
+        b = st.budget
+        if b is None:
+            continue
+        factor, rate = fx_factor(book, s, b.currency) if names else ("", s.rate(b.currency))
+        if names:
+            sh.formula(i, 6, f"={cell_ref(i, 4)}{factor}", b.amount * rate, FMT_MONEY)
+        else:
+            sh.put(i, 6, b.amount * rate, FMT_MONEY)
+    hdr_o = block("Site price overrides", ["Site", "Chip", "Unit price", "Price currency", money_header("Unit price", cur)],
+                  overrides, [None, None, FMT_MONEY_CENTS, None, FMT_MONEY_CENTS],
+                  empty="none: every site pays the chip's unit_price",
+                  paths=[[None, None, f"sites.{sid}.prices.{cid}", None, None] for sid, cid, _, _ in override_keys])
+    for i, (sid, cid, p, pc) in enumerate(override_keys, start=hdr_o + 1):
+        factor, rate = fx_factor(book, s, pc) if names else ("", s.rate(pc))
+        if names:
+            sh.formula(i, 5, f"={cell_ref(i, 3)}{factor}", p * rate, FMT_MONEY_CENTS)
+        else:
+            sh.put(i, 5, p * rate, FMT_MONEY_CENTS)
+
+    # export controls
+    ec = s.export_controls
+    if ec is None:
+        row = sh.section(row, "Export controls")
+        sh.note(row, 1, "none: every chip is allowed everywhere")
+        row += 2
+    else:
+        block("Export controls", ["Setting", "Value"],
+              [["Regime", ec.regime], ["Governed origins", ", ".join(ec.origins)], ["Default tier", ec.default_tier]])
+        block("Control clauses", ["Clause", "TPP at least", "Density at least (TPP/mm²)"],
+              [[i + 1, cl.tpp_min, cl.density_min if cl.density_min is not None else "-"] for i, cl in enumerate(ec.controlled_if)],
+              [None, FMT_INT, FMT_RATIO], note="A governed chip is controlled when any clause holds.",
+              empty="none: no chip is controlled")
+        tiers = sorted(ec.tiers.items())
+        block("Destination tiers", ["Country", "Tier", "Rule for controlled chips"],
+              [[k, v, ec.tier_rules.get(v, "")] for k, v in tiers]
+              + [["(any other)", ec.default_tier, ec.tier_rules.get(ec.default_tier, "")]])
+        block("TPP caps", ["Country", "Cap (TPP)"], [[k, v] for k, v in sorted(ec.tpp_caps.items())], [None, FMT_INT],
+              note="Total TPP of capped chips per destination country.",
+              paths=[[None, f"export_controls.tpp_caps.{k}"] for k in sorted(ec.tpp_caps)])
+        lic = s.licences()
+        block("Licences", ["Chip", "Country", "Status", "Note"],
+              [[x.chip, x.country, x.status, x.note or ""] for _, x in lic],
+              note="Explicit decisions; they override the rules above for one chip and country.")
+
+    # what this run applied, and what the file offers
+    applied_list = applied_rows(applied)
+    with_replaces = any(r[4] for r in applied_list)
+    cols = ["Kind", "Variant", "Path", "Value"] + (["Replaces"] if with_replaces else [])
+    hdr_a = block("Applied to this run", cols, [list(r[:4]) + ([r[4]] if with_replaces else []) for r in applied_list],
+                  empty="none: the scenario as written in the file")
+    for i, r_ in enumerate(applied_list, start=hdr_a + 1):
+        sh.put(i, 4, r_[3], _value_fmt(r_[3]))
+    variants = []
+    for name, body in sorted(s.variants.items()):
+        if not body:
+            variants.append([name, "", None])
+        for path, v in body.items():
+            variants.append([name, str(path), value_text(v)])
+    hdr_v = block("Variants defined in the file", ["Variant", "Path", "Value"], variants,
+                  note="Available with --variant NAME; not applied unless listed above.", empty="none")
+    for i, v in enumerate(variants, start=hdr_v + 1):
+        sh.put(i, 3, v[2], _value_fmt(v[2]))
+
+    sh.fit_columns(max_width=50, from_row=3)
+    return refs
+
+
+def _value_fmt(v: Any) -> str | None:
+    """Thousands separators for an override value that is a number (every digit kept)."""
+    if not _num(v):
+        return None
+    return FMT_INT if float(v).is_integer() else "#,##0.0#######"
