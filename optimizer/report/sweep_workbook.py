@@ -9,7 +9,7 @@ from .about_sheet import add_about_sheet, applied_summary
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet
 from .xlsx import (
-    FMT_GENERAL, FMT_INT, FMT_MONEY, FMT_NUM, FMT_PCT, HEADER, Book, Sheet, chart, insert_chart, money_header,
+    FMT_GENERAL, FMT_INT, FMT_MONEY, FMT_NUM, FMT_PCT, HEADER, WRAP_TOP, Book, Sheet, chart, insert_chart, money_header,
 )
 
 SHEETS_1D = ("Sweep", "Inputs", "About")
@@ -32,11 +32,17 @@ def applied_line(res_loaded) -> str:
     return "Applied to every point (before the varied values): " + applied_summary(res_loaded.applied)
 
 
-def _line_chart(book: Book, title: str, x_title: str) -> Any:
+def _x_axis(title: str, values: list[Any]) -> dict[str, Any]:
+    """The varied value on the category axis, in the same number format as its column."""
+    fmt = value_format(values)
+    return {"name": title, **({"num_format": fmt} if fmt and fmt != FMT_GENERAL else {})}
+
+
+def _line_chart(book: Book, title: str, x_title: str, x_values: list[Any]) -> Any:
     ch = chart(book, "line")
     ch.set_title({"name": title, "name_font": {"size": 12}})
     ch.set_y_axis({"name": "effective TOPS", "num_format": "#,##0", "major_gridlines": {"visible": True}})
-    ch.set_x_axis({"name": x_title})
+    ch.set_x_axis(_x_axis(x_title, x_values))
     return ch
 
 
@@ -66,6 +72,9 @@ def _sweep_sheet(book: Book, res: SweepResult) -> Sheet:
         rows.append(row)
     last = ws.table(cols, rows, fmts)
     n = len(rows)
+    for i, row in enumerate(rows, start=2):  # long text wraps in its column instead of running off the page
+        for j in range(len(cols) - 2, len(cols) + 1):
+            ws.put(i, j, row[j - 1], style=WRAP_TOP)
     ws.note(last + 2, 1, f"Each row is one verified solve ({res.solver}). Money in {cur}; domestic share on each "
                          "site's basis. A point without an optimal plan shows its status and no figures; an "
                          "infeasible one says which rules conflict (Diagnosis) and the smallest change of one "
@@ -76,7 +85,7 @@ def _sweep_sheet(book: Book, res: SweepResult) -> Sheet:
         # charts under the table: the sheet prints one page wide and the charts stay readable
         at = last + 5
         cats = ["Sweep", 1, 0, n, 0]
-        line = _line_chart(book, "Effective TOPS", res.varies[0].path)
+        line = _line_chart(book, "Effective TOPS", res.varies[0].path, list(res.varies[0].values))
         line.add_series({"name": ["Sweep", 0, nv + 1], "values": ["Sweep", 1, nv + 1, n, nv + 1], "categories": cats,
                          "marker": {"type": "circle", "size": 5}, "smooth": False})
         line.set_legend({"none": True})
@@ -86,7 +95,7 @@ def _sweep_sheet(book: Book, res: SweepResult) -> Sheet:
             bar = chart(book, "column", "stacked")
             bar.set_title({"name": "Units by chip and site", "name_font": {"size": 12}})
             bar.set_y_axis({"name": "units", "num_format": "#,##0", "major_gridlines": {"visible": True}})
-            bar.set_x_axis({"name": res.varies[0].path})
+            bar.set_x_axis(_x_axis(res.varies[0].path, list(res.varies[0].values)))
             bar.set_legend({"position": "bottom"})
             for j in range(len(pairs)):
                 c = first_units + j
@@ -129,7 +138,7 @@ def _grid_sheet(book: Book, res: SweepResult) -> Sheet:
         ws.note(r + k, 1, text)
     ws.fit_columns(max_width=30, from_row=1)
     ws.widths[1] = min(40, max(14, len(f"{a.path} \\ {b.path}") + 2))
-    line = _line_chart(book, f"Effective TOPS by {a.path}, one line per {b.path}", a.path)
+    line = _line_chart(book, f"Effective TOPS by {a.path}, one line per {b.path}", a.path, list(a.values))
     for j in range(1, last_col):
         line.add_series({"name": ["Grid", 0, j], "values": ["Grid", 1, j, last_row - 1, j],
                          "categories": ["Grid", 1, 0, last_row - 1, 0], "marker": {"type": "circle", "size": 5}})

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from ..analysis.breakeven import MAX_FACTOR, REL_TOL, BreakEven
 from ..analysis.sensitivity import Sensitivity
-from .xlsx import EXCEL_INF, FMT_NUM, FMT_PCT, FMT_SHADOW, Book, Sheet, excel_number
+from .xlsx import EXCEL_INF, FMT_NUM, FMT_PCT, FMT_SHADOW, WRAP_TOP, Book, Sheet, excel_number
 
 SENSITIVITY_SHEET = "Sensitivity"
 BREAKEVEN_SHEET = "Break-even"
@@ -125,7 +125,7 @@ def add_breakeven_sheet(book: Book, rows: Sequence[BreakEven], title: str = BREA
         ws.put(r, 7, b.break_even_price, _price_fmt(b.break_even_price))
         ws.put(r, 8, change, FMT_PCT)
         ws.put(r, 9, b.current_units, _units_fmt(b.current_units))
-        ws.put(r, 10, b.sentence, style={"valign": "top"})
+        ws.put(r, 10, b.sentence, style=WRAP_TOP)
     note_row = r + 2
     if not rows:
         ws.note(2, 1, "No rows: the plan is not optimal, or nothing may be bought.")

@@ -458,6 +458,8 @@ def _constraints_sheet(sh: Sheet, plan: Plan) -> None:
                 style = {"align": "center"}
             elif j == 8 and v == "yes":
                 style = BOLD
+            elif j == 10:
+                style = WRAP_TOP
             sh.put(i, j, v, f, style=style)
     sp_col = cols.index("Shadow price") + 1
     sh.comment(1, sp_col, SHADOW_CONVENTION + (" " + RELAXATION_NOTE if relax else ""))
@@ -493,7 +495,7 @@ def _compliance_sheet(sh: Sheet, plan: Plan) -> None:
             if j == dec_col and v in ("deny", "cap"):
                 style = {"bg_color": DENY_BG if v == "deny" else CAP_BG}
             elif j == len(COMPLIANCE_COLUMNS):
-                style = {"valign": "top"}
+                style = WRAP_TOP
             sh.put(i, j, v, f, style=style)
     ec = s.export_controls
     sh.note(len(rows) + 3, 1,

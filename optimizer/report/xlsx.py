@@ -244,6 +244,7 @@ class Sheet:
         self.print_setup = True
         self.charts_right_to: int = 0  # last column a chart reaches (print width)
         self._wrapped: dict[int, dict[int, str]] = {}  # row -> col -> text of cells that wrap
+        self._notes: list[tuple[int, int, str, dict[str, Any]]] = []
         self._heights: dict[int, float] = {}
 
     # ---- low level
@@ -375,8 +376,31 @@ class Sheet:
         return row + 1
 
     def note(self, row: int, col: int, text: str, warn: bool = False) -> None:
-        """A grey italic note (dark red and bold with ``warn``); notes never widen their column."""
-        self.put(row, col, text, style=WARN if warn else NOTE, counts=False)
+        """A grey italic note (dark red and bold with ``warn``) on a row of its own; notes never widen their column.
+
+        A note longer than the printed width is wrapped across it when the sheet is finished, so it is
+        neither cut at the page edge nor run off the right of the table.
+        """
+        style = WARN if warn else NOTE
+        v = self.put(row, col, text, style=style, counts=False)
+        if isinstance(v, str):
+            self._notes.append((row, col, v, style))
+
+    def _wrap_notes(self, last_col: int) -> None:
+        for row, col, text, style in self._notes:
+            if last_col <= col or any((row, c) in self._values for c in range(col + 1, last_col + 1)):
+                continue
+            width = sum(self.width(c) for c in range(col, last_col + 1))
+            if len(text) <= width:
+                continue
+            st = {**style, "text_wrap": True, "valign": "top", "align": "left"}
+            if isinstance(cell_text(text), _Text):
+                st["quote_prefix"] = True
+            fmt = self.book.format(st)
+            self.ws.merge_range(row - 1, col - 1, row - 1, last_col - 1, "", fmt)
+            self.ws.write_string(row - 1, col - 1, text, fmt)
+            lines = sum(len(textwrap.wrap(part, max(1, int(width * 1.05) - 2))) or 1 for part in text.split("\n"))
+            self._heights[row] = max(self._heights.get(row, 0.0), 15.0 * lines)
 
     def comment(self, row: int, col: int, text: str) -> None:
         """A hover note on a cell (used to explain headers)."""
@@ -416,6 +440,7 @@ class Sheet:
         """Column widths and print setup; called once by :meth:`Book.to_bytes`."""
         for col, w in sorted(self.widths.items()):
             self.ws.set_column(col - 1, col - 1, w)
+        self._wrap_notes(max(self.max_col, self.charts_right_to, 1))
         self._wrap_heights()
         for row, h in sorted(self._heights.items()):
             self.ws.set_row(row - 1, h)
