@@ -21,7 +21,7 @@ Compliance, [extra_sheets...], Inputs, About.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -104,6 +104,7 @@ class AllocationLayout:
     last: int  # last data row (first - 1 when nothing is bought)
     total: int  # the Total row
     rows: list[dict[str, Any]]  # per allocation row: the column values, formulas evaluated
+    _groups: dict[tuple, dict[tuple, float]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -117,8 +118,19 @@ class AllocationLayout:
         return range_ref("Allocation", self.total, _col(name), self.total).split(":")[0]
 
     def sum(self, name: str, **match: Any) -> float:
-        """What SUMIFS over the column computes, with ``column=value`` criteria."""
-        return sum(r[name] for r in self.rows if all(r[k] == v for k, v in match.items()))
+        """What SUMIFS over the column computes, with ``column=value`` criteria.
+
+        Each (column, criteria columns) grouping is summed in one pass over the rows and kept, so the
+        Summary's tables cost one pass per table, not one per row of the table.
+        """
+        keys = tuple(sorted(match))
+        groups = self._groups.get((name, keys))
+        if groups is None:
+            groups = self._groups[(name, keys)] = {}
+            for r in self.rows:
+                k = tuple(r[c] for c in keys)
+                groups[k] = groups.get(k, 0.0) + r[name]
+        return groups.get(tuple(match[c] for c in keys), 0.0)
 
 
 def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
