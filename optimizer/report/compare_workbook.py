@@ -7,7 +7,7 @@ from ..analysis.compare import CompareResult
 from .about_sheet import add_about_sheet
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet
-from .xlsx import FMT_INT, FMT_MONEY, FMT_PCT, Book, Sheet, chart, col_letter, insert_chart
+from .xlsx import FMT_INT, FMT_MONEY, FMT_PCT, Book, Sheet, chart, col_letter, insert_chart, sheet_sub
 
 SECTIONS = {"headline": "Headline", "units": "Units", "vendor_spend": "Spend by vendor", "binding": "Binding constraints"}
 FIRST_VALUE_COL = 4  # Section, Figure, Unit, then one column per scenario
@@ -61,7 +61,7 @@ def _compare_sheet(book: Book, res: CompareResult) -> Sheet:
             d = r.diffs[j]
             if isinstance(d, (int, float)) and not isinstance(d, bool):
                 other = col_letter(FIRST_VALUE_COL + j)
-                ws.formula(i, col, f"={other}{i}-{first}{i}", d, dfmt)  # live: finance can audit the difference
+                ws.formula(i, col, f"={other}{i}-{first}{i}", sheet_sub(r.values[j], r.values[0]), dfmt)  # live
             elif isinstance(d, bool):
                 ws.put(i, col, "changed" if d else "")
             else:

@@ -8,7 +8,7 @@ from .about_sheet import add_about_sheet, applied_summary
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet
 from .sweep_workbook import value_format
-from .xlsx import FMT_INT, FMT_SIGNED, Book, Sheet, chart, insert_chart
+from .xlsx import FMT_INT, FMT_SIGNED, Book, Sheet, chart, insert_chart, sheet_sub
 
 SHEETS = ("Tornado", "Inputs", "About")
 COLUMNS = (
@@ -33,9 +33,9 @@ def _tornado_sheet(book: Book, res: TornadoResult) -> Sheet:
         # the differences are live: end minus the base figure under the table
         base_cell = f"$F${len(res.rows) + 3}"
         if lo is not None:
-            ws.formula(i, 8, f"=F{i}-{base_cell}", lo - base, FMT_SIGNED)
+            ws.formula(i, 8, f"=F{i}-{base_cell}", sheet_sub(lo, base), FMT_SIGNED)
         if hi is not None:
-            ws.formula(i, 9, f"=G{i}-{base_cell}", hi - base, FMT_SIGNED)
+            ws.formula(i, 9, f"=G{i}-{base_cell}", sheet_sub(hi, base), FMT_SIGNED)
     n = len(res.rows)
     r0 = n + 3
     ws.put(r0, 1, "Base effective TOPS", bold=True, counts=False)

@@ -50,6 +50,8 @@ from .xlsx import (
     insert_chart,
     money_header,
     range_ref,
+    sheet_sub,
+    sheet_sum,
 )
 
 SheetFn = Callable[[Book], Any]
@@ -126,10 +128,10 @@ class AllocationLayout:
         keys = tuple(sorted(match))
         groups = self._groups.get((name, keys))
         if groups is None:
-            groups = self._groups[(name, keys)] = {}
+            parts: dict[tuple, list[float]] = {}
             for r in self.rows:
-                k = tuple(r[c] for c in keys)
-                groups[k] = groups.get(k, 0.0) + r[name]
+                parts.setdefault(tuple(r[c] for c in keys), []).append(r[name])
+            groups = self._groups[(name, keys)] = {k: sheet_sum(v) for k, v in parts.items()}
         return groups.get(tuple(match[c] for c in keys), 0.0)
 
 
@@ -204,7 +206,7 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
                        "Ordered TOPS": t["int8_tops"], "Delivered TOPS": t["delivered_tops"]}
         for c, fmt in summed.items():
             sh.put(solver_row, _col(c), solver_vals[c], fmt)
-            sh.formula(diff_row, _col(c), f"={L[c]}{tot}-{L[c]}{solver_row}", totals[c] - solver_vals[c], fmt)
+            sh.formula(diff_row, _col(c), f"={L[c]}{tot}-{L[c]}{solver_row}", sheet_sub(totals[c], solver_vals[c]), fmt)
         note_row = diff_row + 2
     else:
         note_row = tot + 2

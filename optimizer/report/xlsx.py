@@ -100,6 +100,23 @@ def cell_text(value: Any) -> Any:
     return value
 
 
+APPROX_EQUAL = 2.0 ** -48  # relative: spreadsheets show a - b as 0 when a and b agree this closely
+
+
+def sheet_sub(a: float, b: float) -> float:
+    """``a - b`` as a spreadsheet computes it: 0 when the two agree to about 14 digits (Excel and LibreOffice
+    both round such a difference to exactly 0), so a Difference row that should read 0 stores 0."""
+    d = a - b
+    if d != 0 and abs(d) <= APPROX_EQUAL * max(abs(a), abs(b)):
+        return 0.0
+    return d
+
+
+def sheet_sum(values: Iterable[float]) -> float:
+    """``SUM`` of the values, correctly rounded (as LibreOffice's compensated SUM, unlike a plain loop)."""
+    return math.fsum(values)
+
+
 def col_letter(col: int) -> str:
     """1-based column number -> letters (1 -> A)."""
     return xl_col_to_name(col - 1)

@@ -46,6 +46,11 @@ WORKBOOKS = {  # name: (command, exit code, sheets in order)
                                       "Inputs", "About"]),
     "bd": (["solve", BD], 0, ["Summary", "Allocation", "Constraints", "Compliance", "Sensitivity", "Break-even",
                              "Inputs", "About"]),
+    "global": (["solve", SCENARIOS / "global-2025.yaml"], 0, ["Summary", "Allocation", "Constraints", "Compliance",
+                                                            "Sensitivity", "Break-even", "Inputs", "About"]),
+    # ids such as "-s" and "-1" are SUMIFS criteria on the Summary; every text field is formula-like
+    "hostile": (["solve", FIXTURES / "outputs_hostile.yaml"], 0, ["Summary", "Allocation", "Constraints", "Compliance",
+                                                                 "Sensitivity", "Break-even", "Inputs", "About"]),
     "infeasible": (["solve", SCENARIOS / "domestic-90-infeasible.yaml"], 3, ["Diagnosis", "Inputs", "About"]),
     "sweep": (["sweep", BD, "--vary", "sites.cn.budget.amount=30e9:50e9:5"], 0, ["Sweep", "Inputs", "About"]),
     "grid": (["sweep", SMALL, "--vary", "sites.cn.domestic_min_share=0.4,0.6",

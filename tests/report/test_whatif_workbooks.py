@@ -21,7 +21,11 @@ SMALL = str(FIXTURES / "whatif_small.yaml")
 
 
 def header(ws) -> list:
-    return [c.value for c in ws[1]]
+    """Row 1 without the empty cells to its right (notes under the table may reach further)."""
+    cells = [c.value for c in ws[1]]
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
 
 
 def col(ws, name: str) -> int:

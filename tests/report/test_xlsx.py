@@ -264,3 +264,14 @@ def test_references():
     assert xlsx.sheet_ref("Inputs 2", 12, 2) == "'Inputs 2'!$B$12"
     assert xlsx.range_ref("Allocation", 2, 11, 9) == "Allocation!$K$2:$K$9"
     assert xlsx.col_letter(27) == "AA"
+
+
+def test_stored_differences_and_sums_are_what_a_spreadsheet_shows():
+    # one unit in the last place apart: a spreadsheet shows 0, and so must the stored value
+    a = 332875596.09999996
+    assert a != 332875596.1 and xlsx.sheet_sub(a, 332875596.1) == 0.0
+    assert xlsx.sheet_sub(1692.0, 1692.0) == 0.0
+    assert xlsx.sheet_sub(1928.0, 1692.0) == 236.0
+    assert xlsx.sheet_sub(1e-9, 0.0) == 1e-9  # a real difference from zero is kept
+    assert xlsx.sheet_sub(-5.0, 5.0) == -10.0
+    assert xlsx.sheet_sum([0.1] * 10) == 1.0  # correctly rounded, unlike sum() (0.9999999999999999)
