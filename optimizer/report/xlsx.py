@@ -275,10 +275,12 @@ class Sheet:
             self._lens.setdefault(col, {})[row] = n
 
     def _fmt(self, fmt: str | None, style: dict[str, Any] | None) -> Any:
-        props = dict(style or {})
+        """The cell format: the style, the number format, and top alignment (a row with wrapped text reads
+        from its top line, as the wrapped cell does)."""
+        props = {"valign": "top", **(style or {})}
         if fmt:
             props["num_format"] = fmt
-        return self.book.format(props) if props else None
+        return self.book.format(props)
 
     @staticmethod
     def _check(rc: int, what: str) -> None:
@@ -316,9 +318,8 @@ class Sheet:
         elif isinstance(v, (int, float)):
             self._check(self.ws.write_number(r, c, v, self._fmt(fmt, st)), f"{self.name}!{cell_ref(row, col)}")
         elif v is None:
-            f = self._fmt(fmt, st)
-            if f is not None:
-                self.ws.write_blank(r, c, None, f)
+            if fmt or st:
+                self.ws.write_blank(r, c, None, self._fmt(fmt, st))
         else:  # anything else is shown as its text
             v = cell_text(str(v))
             return self.put(row, col, v, fmt, style=st, counts=counts)
@@ -440,7 +441,7 @@ class Sheet:
         for row, cells in self._wrapped.items():
             lines = 1
             for col, text in cells.items():
-                per_line = max(1, int(self.width(col)) - 1)
+                per_line = max(1, int(self.width(col) * 1.1) - 1)  # text is narrower than the digit "0" a width counts
                 n = sum(len(textwrap.wrap(part, per_line)) or 1 for part in text.split("\n"))
                 lines = max(lines, n)
             if lines > 1 and row not in self._heights:
