@@ -88,8 +88,15 @@ def _yes(b: bool) -> str:
     return "yes" if b else "no"
 
 
-def _col(name: str) -> int:
-    return ALLOCATION_COLUMNS.index(name) + 1
+def allocation_columns(plan: Plan) -> tuple[str, ...]:
+    """ALLOCATION_COLUMNS, with the order period, delivery period and outcome after Chip when the plan has them."""
+    extra = []
+    if getattr(plan, "dated", False):
+        extra += ["Period", "Delivery period"]
+    if any(getattr(a, "outcome", None) for a in plan.allocation):
+        extra.append("Outcome")
+    i = ALLOCATION_COLUMNS.index("Chip") + 1
+    return ALLOCATION_COLUMNS[:i] + tuple(extra) + ALLOCATION_COLUMNS[i:]
 
 
 def _fmt_for(values: Iterable[float], whole: str, fraction: str) -> str:
@@ -102,6 +109,7 @@ def _fmt_for(values: Iterable[float], whole: str, fraction: str) -> str:
 class AllocationLayout:
     """Where the Allocation sheet put things, and the values its formulas compute (for the Summary)."""
 
+    columns: tuple[str, ...]
     first: int  # first data row
     last: int  # last data row (first - 1 when nothing is bought)
     total: int  # the Total row
@@ -112,12 +120,15 @@ class AllocationLayout:
     def n(self) -> int:
         return len(self.rows)
 
+    def col(self, name: str) -> int:
+        return self.columns.index(name) + 1
+
     def column(self, name: str) -> str:
         """Absolute range of a column's data rows, e.g. ``Allocation!$K$2:$K$5``."""
-        return range_ref("Allocation", self.first, _col(name), self.last)
+        return range_ref("Allocation", self.first, self.col(name), self.last)
 
     def total_ref(self, name: str) -> str:
-        return range_ref("Allocation", self.total, _col(name), self.total).split(":")[0]
+        return range_ref("Allocation", self.total, self.col(name), self.total).split(":")[0]
 
     def sum(self, name: str, **match: Any) -> float:
         """What SUMIFS over the column computes, with ``column=value`` criteria.
@@ -138,7 +149,12 @@ class AllocationLayout:
 def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
     s = plan.scenario
     cur = s.currency
-    names = [money_header(c, cur) if c in ALLOCATION_MONEY else c for c in ALLOCATION_COLUMNS]
+    columns = allocation_columns(plan)
+
+    def _col(name: str) -> int:
+        return columns.index(name) + 1
+
+    names = [money_header(c, cur) if c in ALLOCATION_MONEY else c for c in columns]
     alloc = plan.allocation
     n = len(alloc)
     sh.header(1, names, freeze=True, autofilter_rows=n)
@@ -146,14 +162,14 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
         sh.ws.autofilter(0, 0, 0, len(names) - 1)
     units_fmt = _fmt_for([a.units for a in alloc], FMT_INT, FMT_NUM)
     tops_fmt = _fmt_for([a.int8_tops for a in alloc], FMT_INT, FMT_NUM)
-    L = {c: col_letter(_col(c)) for c in ALLOCATION_COLUMNS}
+    L = {c: col_letter(_col(c)) for c in columns}
     rows: list[dict[str, Any]] = []
     for i, a in enumerate(alloc, start=2):
-        currency = s.chips[a.chip].price_currency or cur
+        currency = getattr(a, "price_currency", "") or s.chips[a.chip].price_currency or cur
         factor, rate = fx_factor(book, s, currency)
-        native = s.price(a.site, a.chip)
+        native = getattr(a, "native_price", 0.0) or s.price(a.site, a.chip)
         if abs(native * rate - a.unit_price) > 1e-9 * max(1.0, abs(a.unit_price)):
-            native = a.unit_price / rate  # a price the plan derived otherwise (e.g. by period): keep the plan's
+            native = a.unit_price / rate  # a price the plan derived otherwise: keep the plan's
         price_fmt = FMT_MONEY if abs(native - round(native)) <= 1e-9 * max(1.0, native) else FMT_MONEY_CENTS
         unit_price = native * rate
         spend = a.units * unit_price
@@ -164,6 +180,11 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
                      "Spend": spend, "Effective TOPS": eff, "Ordered TOPS": ordered, "Delivered TOPS": delivered})
         sh.put(i, _col("Site"), a.site)
         sh.put(i, _col("Chip"), a.chip)
+        if "Period" in columns:
+            sh.put(i, _col("Period"), a.period)
+            sh.put(i, _col("Delivery period"), a.delivery_period or "after the horizon")
+        if "Outcome" in columns:
+            sh.put(i, _col("Outcome"), a.outcome or "every outcome")
         sh.put(i, _col("Model"), a.model)
         sh.put(i, _col("Vendor"), a.vendor)
         sh.put(i, _col("Origin"), a.origin)
@@ -182,7 +203,7 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
         sh.formula(i, _col("Ordered TOPS"), f"={L['Units']}{i}*{L['INT8 TOPS']}{i}", ordered, FMT_INT)
         sh.formula(i, _col("Delivered TOPS"), f"={L['Units']}{i}*{L['INT8 TOPS']}{i}*{L['Delivery rate']}{i}",
                    delivered, FMT_INT)
-    layout = AllocationLayout(2, n + 1, n + 2, rows)
+    layout = AllocationLayout(columns, 2, n + 1, n + 2, rows)
 
     summed = {"Units": units_fmt, "Spend": FMT_MONEY, "Effective TOPS": FMT_INT, "Ordered TOPS": FMT_INT,
               "Delivered TOPS": FMT_INT}
@@ -194,7 +215,7 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
             sh.formula(tot, _col(c), f"=SUM({L[c]}2:{L[c]}{n + 1})", totals[c], fmt, style=TOTAL)
         else:
             sh.put(tot, _col(c), 0, fmt, style=TOTAL)
-    for j in range(1, len(ALLOCATION_COLUMNS) + 1):
+    for j in range(1, len(columns) + 1):
         sh.style_blank(tot, j, TOTAL)
 
     if plan.result.ok:

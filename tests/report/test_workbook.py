@@ -845,3 +845,28 @@ def test_cli_solve_writes_the_workbook(tmp_path):
     assert evaluate(ws, _coord(find_column(ws, "Effective TOPS"), total_row(ws))) == pytest.approx(10740)
     res = CliRunner().invoke(main, ["solve", str(TWO_SITES), "-o", str(out)])
     assert res.exit_code == 2
+
+
+def test_a_dated_plan_shows_the_order_and_delivery_period(tmp_path):
+    from conftest import base_data, scenario_of
+
+    data = base_data()  # a: 10 TOPS per CNY, b: 7.5; CNY 1000 in cn
+    data.update(schema_version=2, periods=["q1", "q2"])
+    data["vendors"]["dom"]["capacity_units"] = 60  # a runs out: 60 a (CNY 600) then b with the rest
+    plan = make_plan(scenario_of(data))
+    assert plan.dated
+    path = _write(plan, tmp_path)
+    ws = load_workbook(path)["Allocation"]
+    head = [c.value for c in ws[1]]
+    assert head[:4] == ["Site", "Chip", "Period", "Delivery period"]
+    rows = alloc_rows(ws)
+    assert {ws.cell(row=r, column=3).value for r in rows} <= {"q1", "q2"}
+    for r in rows:  # no lead time: delivered in the order period
+        assert ws.cell(row=r, column=4).value == ws.cell(row=r, column=3).value
+    values = load_workbook(path, data_only=True)["Allocation"]
+    units = {c: sum(values.cell(row=r, column=head.index("Units") + 1).value for r in rows
+                    if values.cell(row=r, column=2).value == c) for c in ("a", "b")}
+    assert units == pytest.approx({"a": 60, "b": 10})  # (1000 - 600) / 40
+    diff = row_of(ws, "Difference")
+    for name in ("Spend (CNY)", "Units"):
+        assert values.cell(row=diff, column=head.index(name) + 1).value == pytest.approx(0, abs=1e-6)
