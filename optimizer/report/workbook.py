@@ -88,6 +88,12 @@ def _yes(b: bool) -> str:
     return "yes" if b else "no"
 
 
+def rows_are_the_totals(plan: Plan) -> bool:
+    """Whether the solver's totals are the sums of the Allocation rows (one period, no leases, no outcomes)."""
+    return not (getattr(plan, "dated", False) or getattr(plan, "leases", None) or getattr(plan, "outcomes", None)
+                or any(getattr(a, "outcome", None) for a in plan.allocation))
+
+
 def allocation_columns(plan: Plan) -> tuple[str, ...]:
     """ALLOCATION_COLUMNS, with the order period, delivery period and outcome after Chip when the plan has them."""
     extra = []
@@ -218,7 +224,13 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
     for j in range(1, len(columns) + 1):
         sh.style_blank(tot, j, TOTAL)
 
-    if plan.result.ok:
+    if plan.result.ok and not rows_are_the_totals(plan):
+        note_row = tot + 2
+        sh.note(note_row, 1, "With periods, leases or outcomes the solver's totals are not sums of these rows "
+                             "(effective TOPS in service weighted over the periods, lease payments, expected spend), "
+                             "so no Difference row is shown; the verified totals are in the JSON output.", warn=True)
+        note_row += 1
+    elif plan.result.ok:
         t = plan.totals
         solver_row, diff_row = tot + 1, tot + 2
         sh.put(solver_row, 1, "Solver (verified)", bold=True)
@@ -237,8 +249,9 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
                          f"Spend = Units x Unit price. Money in {cur}; prices are per unit after site price overrides.")
     sh.note(note_row + 1, 1, "Effective TOPS = Units x INT8 TOPS x Flexibility x Delivery rate; "
                              "Ordered TOPS = Units x INT8 TOPS; Delivered TOPS = Ordered TOPS x Delivery rate.")
-    sh.note(note_row + 2, 1, "The Difference row compares these live formulas with the solver's verified figures; it "
-                             "reads 0 until an exchange rate on Inputs is changed (the plan is not re-solved).")
+    if rows_are_the_totals(plan):
+        sh.note(note_row + 2, 1, "The Difference row compares these live formulas with the solver's verified figures; "
+                                 "it reads 0 until an exchange rate on Inputs is changed (the plan is not re-solved).")
 
     sh.fit_columns(min_width=9, max_width=40, from_row=1)
     sh.comment(1, _col("Delivery rate"), "Share of ordered units expected to arrive (the vendor's delivery_rate).")

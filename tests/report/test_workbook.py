@@ -867,6 +867,16 @@ def test_a_dated_plan_shows_the_order_and_delivery_period(tmp_path):
     units = {c: sum(values.cell(row=r, column=head.index("Units") + 1).value for r in rows
                     if values.cell(row=r, column=2).value == c) for c in ("a", "b")}
     assert units == pytest.approx({"a": 60, "b": 10})  # (1000 - 600) / 40
-    diff = row_of(ws, "Difference")
-    for name in ("Spend (CNY)", "Units"):
-        assert values.cell(row=diff, column=head.index(name) + 1).value == pytest.approx(0, abs=1e-6)
+    tot = total_row(ws)
+    assert values.cell(row=tot, column=head.index("Spend (CNY)") + 1).value == pytest.approx(1000)
+
+
+def test_no_difference_row_where_the_solver_totals_are_not_row_sums(tmp_path):
+    # periods_lease.yaml: a lease's payments are in the solver's spend but not on Allocation, and effective TOPS
+    # is the in-service objective; a Difference row would report those as errors
+    plan = _plan(FIXTURES / "periods_lease.yaml")
+    assert plan.leases
+    ws = load_workbook(_write(plan, tmp_path))["Allocation"]
+    firsts = [ws.cell(row=r, column=1).value for r in range(1, ws.max_row + 1)]
+    assert "Total" in firsts and "Difference" not in firsts and "Solver (verified)" not in firsts
+    assert any(isinstance(v, str) and v.startswith("With periods, leases or outcomes") for v in firsts)
