@@ -1,4 +1,4 @@
-"""Load a scenario: read the file, apply variants and ``--set``, validate.
+"""Load a scenario: read the file, apply variants and ``--set``, validate, build the outcomes.
 
 The entry point for everything that takes a scenario. The work is split by
 what it owns: :mod:`optimizer.loader` (safe reading and parsing),
@@ -10,26 +10,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ScenarioWarning
 from .loader import MAX_EXPANDED_NODES, MAX_FILE_BYTES, Source, read_source  # noqa: F401 - re-exported
-from .overrides import known_paths, parse_assignment, parse_value, set_path  # noqa: F401 - re-exported
+from .overrides import (  # noqa: F401 - re-exported
+    complement_of, known_paths, parse_assignment, parse_value, replaced, set_path,
+)
 from .schema import SCHEMA_VERSION, Scenario
-from .validate import MAX_MAGNITUDE, MIN_MAGNITUDE, problems_from_validation, validate_data  # noqa: F401 - re-exported
+from .validate import (  # noqa: F401 - re-exported
+    MAX_MAGNITUDE, MIN_MAGNITUDE, Origin, problems_from_validation, scenario_warnings, validate_data,
+)
 
 __all__ = [
-    "Loaded", "load", "Source", "read_source", "MAX_FILE_BYTES", "MAX_EXPANDED_NODES",
-    "set_path", "parse_assignment", "parse_value", "known_paths",
-    "validate_data", "problems_from_validation", "MAX_MAGNITUDE", "MIN_MAGNITUDE",
+    "Loaded", "load", "check", "build_outcomes", "Source", "read_source", "MAX_FILE_BYTES", "MAX_EXPANDED_NODES",
+    "set_path", "parse_assignment", "parse_value", "known_paths", "replaced",
+    "validate_data", "problems_from_validation", "MAX_MAGNITUDE", "MIN_MAGNITUDE", "Origin",
 ]
+
 
 @dataclass
 class Loaded:
-    """A validated scenario with where it came from and what was applied to it."""
+    """A validated scenario with where it came from, what was applied to it, and what to say about it.
+
+    ``outcomes`` holds one validated scenario per ``uncertainty.outcomes``
+    entry, in file order: the base data (after variants and ``--set``) with
+    that outcome's ``changes`` applied. ``data`` is that base data.
+    """
 
     scenario: Scenario
     source: Source
     applied: list[dict] = field(default_factory=list)
+    warnings: list[ScenarioWarning] = field(default_factory=list)
+    outcomes: dict[str, Scenario] = field(default_factory=dict)
+    data: dict = field(default_factory=dict, repr=False)
 
     @property
     def path(self) -> str:
@@ -37,40 +51,193 @@ class Loaded:
 
 
 def load(path: str | Path, variants: list[str] | tuple = (), sets: list[str] | tuple = ()) -> Loaded:
-    """Read, apply variants then ``--set`` overrides, validate. Raises InputError.
+    """Read, apply variants then ``--set`` overrides, validate, build the outcomes. Raises InputError.
 
-    A message about a value that a variant or ``--set`` supplied names that
-    override (and, for a variant, its line in the file) instead of the line of
-    the value it replaced.
+    A message about a value that a variant, an outcome or ``--set`` supplied
+    names that change (for a variant, ``variants.<name>.<path>`` at its line;
+    for ``--set``, in the hint) instead of the line of the value it replaced.
+    """
+    return _load(read_source(path), variants, sets)
+
+
+def check(path: str | Path) -> Loaded:
+    """What ``chipalloc validate`` checks: the file, every outcome, and every variant applied alone.
+
+    Returns the base scenario loaded (with its warnings); raises one
+    InputError with the problems of the base, or else of all variants.
     """
     src = read_source(path)
+    base = _load(src, (), ())
+    problems: list[Problem] = []
+    table = base.data.get("variants") or {}
+    for name in table:
+        try:
+            _load(src, [str(name)], (), context=f"with variant {name} applied")
+        except InputError as e:
+            problems += e.problems
+    if problems:
+        raise InputError(problems, file=src.path)
+    return base
+
+
+def _load(src: Source, variants, sets, context: str = "") -> Loaded:
     if "schema_version" not in src.data:
         raise InputError(
             [Problem(f"required field is missing; add schema_version: {SCHEMA_VERSION} at the top", path="schema_version")],
             file=src.path,
         )
+    data, applied, overrides = _apply(src, variants, sets)
+    sc = validate_data(data, src, file=src.path, overrides=overrides, context=context)
+    outcomes, said = build_outcomes(data, sc, src, overrides)
+    return Loaded(sc, src, applied, scenario_warnings(sc, src, data) + said, outcomes, data)
+
+
+def _apply(src: Source, variants, sets) -> tuple[dict, list[dict], dict[str, Origin]]:
+    """Apply the named variants, then ``--set``: (data, applied records, origin of each overridden path)."""
     data = src.data
     applied: list[dict] = []
-    overrides: dict[str, tuple[str, int | None]] = {}
+    overrides: dict[str, Origin] = {}
+    probabilities: dict[str, Any] = {}  # outcome probabilities set explicitly, to check they still hold
+
+    def note(p: str, origin: Origin) -> None:
+        overrides.pop(p, None)  # the change applied last is the one a message names
+        overrides[p] = origin
+
     for name in variants:
         table = data.get("variants") or {}
         if not isinstance(table, dict) or name not in table:
             known = ", ".join(sorted(map(str, table))) if isinstance(table, dict) and table else "none defined"
             raise InputError([Problem(f"unknown variant {name!r}; known variants: {known}", path="variants")], file=src.path)
         body = table[name]
+        within = ("variants", name)
         if not isinstance(body, dict):
             raise InputError(
                 [Problem("a variant is a mapping of dotted path to value", path=f"variants.{name}",
-                         line=src.line_of(("variants", name)))], file=src.path,
+                         line=src.line_of(within))], file=src.path,
             )
+        entry: dict = {"variant": name, "changes": {str(k): v for k, v in body.items()}}
         for p, v in body.items():
-            data = set_path(data, str(p), v, file=src.path, origin=f"variants.{name}")
-            overrides[str(p)] = (f"variant {name}", src.line_of(("variants", name, str(p))))
-        applied.append({"variant": name, "changes": {str(k): v for k, v in body.items()}})
+            p = str(p)
+            line = src.line_of(within + (p,))
+            was = replaced(data, p)
+            data = set_path(data, p, v, file=src.path, origin=f"variants.{name}", line=line, within=within)
+            note(p, Origin(f"variant {name}", line, within))
+            _record(entry, data, p, v, was, probabilities, overrides[p])
+        applied.append(entry)
     for item in sets:
         p, v = parse_assignment(item)
+        was = replaced(data, p)
         data = set_path(data, p, v, file=src.path, origin="--set")
-        overrides[p] = (f"--set {item.strip()}", None)
-        applied.append({"set": p, "value": v})
-    sc = validate_data(data, src, file=src.path, overrides=overrides)
-    return Loaded(sc, src, applied)
+        note(p, Origin(f"--set {item.strip()}"))
+        entry = {"set": p, "value": v}
+        _record(entry, data, p, v, was, probabilities, overrides[p])
+        applied.append(entry)
+    _check_probabilities(data, probabilities, src)
+    return data, applied, overrides
+
+
+def _record(entry: dict, data: dict, p: str, v: Any, was: str | None, probabilities: dict, origin: Origin) -> None:
+    """Say in an applied record what a change replaced whole, and what it set besides its own path."""
+    if was is not None:
+        if "variant" in entry:
+            entry.setdefault("replaces", {})[p] = was
+        else:
+            entry["replaces"] = was
+    other = complement_of(data, p, v)
+    if other is not None:
+        probabilities[p] = (v, origin)
+        got = data["uncertainty"]["outcomes"][other.split(".")[2]].get("probability")
+        entry.setdefault("also_set", {})[other] = got
+
+
+def _check_probabilities(data: dict, probabilities: dict[str, tuple[Any, Origin]], src: Source) -> None:
+    """Two outcome probabilities set explicitly must both survive (each sets the other to the rest)."""
+    if len(probabilities) < 2:
+        return
+    outcomes = data["uncertainty"]["outcomes"]
+    for p, (v, origin) in probabilities.items():
+        now = outcomes[p.split(".")[2]].get("probability")
+        if now != v:
+            values = ", ".join(f"{q}={w!r}" for q, (w, _) in probabilities.items())
+            where = ".".join(map(str, origin.within + (p,))) if origin.within else p
+            hint = "" if origin.within else f"the value came from {origin.text}"
+            raise InputError(
+                [Problem(f"the probabilities set for the two outcomes ({values}) do not sum to 1; set one of them "
+                         "(the other becomes the rest) or two that sum to 1", path=where,
+                         line=origin.line, hint=hint)], file=src.path,
+            )
+
+
+# entities an outcome may change but not add or remove: (collection, noun, the value that switches one off)
+_ENTITIES = (
+    ("vendors", "vendor", "capacity_units: 0"),
+    ("chips", "chip", "max_units: 0"),
+    ("sites", "site", "chips: []"),
+    ("leases", "lease", "max_units: 0"),
+)
+
+
+def build_outcomes(
+    data: dict, sc: Scenario, src: Source | None = None, overrides: dict[str, Origin] | None = None,
+) -> tuple[dict[str, Scenario], list[ScenarioWarning]]:
+    """One validated scenario per outcome (file order) and the warnings their changes deserve.
+
+    Each outcome is ``data`` (the base, after variants and ``--set``) with its
+    ``changes`` applied by dotted path, as a variant's. Raises InputError with
+    every outcome's problems: an unknown path (with the nearest valid ones),
+    a value the schema refuses, or a change that adds or removes a vendor,
+    chip, site or lease (outcomes change values, not which entities exist).
+    """
+    if sc.uncertainty is None:
+        return {}, []
+    file = src.path if src else None
+    out: dict[str, Scenario] = {}
+    said: list[ScenarioWarning] = []
+    problems: list[Problem] = []
+    for name, o in sc.uncertainty.outcomes.items():
+        within = ("uncertainty", "outcomes", name, "changes")
+        od = data
+        ov = dict(overrides or {})
+        try:
+            for p, v in o.changes.items():
+                line = src.line_of(within + (p,)) if src else None
+                was = replaced(od, p)
+                od = set_path(od, p, v, file=file, origin=f"outcome {name}", line=line, within=within)
+                ov.pop(p, None)
+                ov[p] = Origin(f"outcome {name}", line, within)
+                if was is not None:
+                    said.append(ScenarioWarning(
+                        f"replaces the whole {was} in this outcome, not just the entries it gives",
+                        path=".".join(within + (p,)), line=line))
+            osc = validate_data(od, src, file=file, overrides=ov, context=f"in outcome {name}")
+        except InputError as e:
+            problems += e.problems
+            continue
+        problems += _entity_problems(sc, osc, name, o.changes, src)
+        out[name] = osc
+    if problems:
+        raise InputError(problems, file=file)
+    return out, said
+
+
+def _entity_problems(base: Scenario, osc: Scenario, name: str, changes: dict, src: Source | None) -> list[Problem]:
+    within = ("uncertainty", "outcomes", name, "changes")
+    out: list[Problem] = []
+    for coll, noun, off in _ENTITIES:
+        before, after = list(getattr(base, coll)), list(getattr(osc, coll))
+        added = [i for i in after if i not in before]
+        removed = [i for i in before if i not in after]
+        for ids, verb in ((added, "add"), (removed, "remove")):
+            if not ids:
+                continue
+            culprit = next((p for p in changes if p == coll), None) or next(
+                (p for p in changes if any(p == f"{coll}.{i}" or p.startswith(f"{coll}.{i}.") for i in ids)), None)
+            key = within + ((culprit,) if culprit else ())
+            what = f"{noun}{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
+            fix = (f"add {'them' if len(ids) > 1 else 'it'} to the base scenario (e.g. with {off}) and change "
+                   f"{'their' if len(ids) > 1 else 'its'} values here" if verb == "add" else
+                   f"keep {'them' if len(ids) > 1 else 'it'} and set {off} here instead")
+            out.append(Problem(
+                f"an outcome cannot {verb} {what}; outcomes change values, not which {coll} exist: {fix}",
+                path=".".join(key), line=src.line_of(key) if src else None))
+    return out
