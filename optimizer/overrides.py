@@ -231,8 +231,7 @@ def _unknown_path(
     ec = data.get("export_controls") if isinstance(data, dict) else None
     if (len(parts) > 2 and parts[:2] == ["export_controls", "licenses"] and not parts[2].isdigit()
             and isinstance(ec, dict) and isinstance(ec.get("licenses"), list)):
-        hint += ("; the licences here are a list, so name one by its position (licenses.0) or give them ids "
-                 "(licenses: {h20_cn: {chip: ..., country: ..., status: ...}}) to name them by id")
+        hint += "; the licences are a list here: name one by its position (export_controls.licenses.0) or give them ids"
     if within:
         raise InputError([Problem("unknown path", path=".".join(map(str, within + (path,))), line=line, hint=hint)],
                          file=file)

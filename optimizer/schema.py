@@ -508,7 +508,7 @@ def _floor_sig(x: float, digits: int = 4) -> str:
     if x <= 0:
         return "0"
     scale = 10 ** (digits - 1 - math.floor(math.log10(x)))
-    return f"{math.floor(x * scale) / scale:.{digits}g}"
+    return f"{math.floor(float(f'{x * scale:.12g}')) / scale:.{digits}g}"  # 0.4 * 1e4 is 3999.9999999999995
 
 
 def reference_problems(s: Scenario) -> list[tuple[str, str]]:
