@@ -17,7 +17,7 @@ from .loader import MAX_EXPANDED_NODES, MAX_FILE_BYTES, Source, read_source  # n
 from .overrides import (  # noqa: F401 - re-exported
     complement_of, known_paths, parse_assignment, parse_value, replaced, set_path,
 )
-from .schema import SCHEMA_VERSION, Scenario
+from .schema import SCHEMA_VERSION, Scenario, model_at
 from .validate import (  # noqa: F401 - re-exported
     MAX_MAGNITUDE, MIN_MAGNITUDE, Origin, problems_from_validation, scenario_warnings, validate_data,
 )
@@ -72,22 +72,27 @@ def check(path: str | Path) -> Loaded:
     table = base.data.get("variants") or {}
     for name in table:
         try:
-            _load(src, [str(name)], (), context=f"with variant {name} applied")
+            _load(src, [str(name)], ())
         except InputError as e:
-            problems += e.problems
+            line = src.line_of(("variants", name))
+            said = f"with variant {name}" + (f" at line {line}" if line else "")
+            for p in e.problems:
+                if not p.path.startswith(f"variants.{name}"):  # a problem elsewhere that the variant causes
+                    p = Problem(p.message, path=p.path, line=p.line, hint="; ".join(x for x in (p.hint, said) if x))
+                problems.append(p)
     if problems:
         raise InputError(problems, file=src.path)
     return base
 
 
-def _load(src: Source, variants, sets, context: str = "") -> Loaded:
+def _load(src: Source, variants, sets) -> Loaded:
     if "schema_version" not in src.data:
         raise InputError(
             [Problem(f"required field is missing; add schema_version: {SCHEMA_VERSION} at the top", path="schema_version")],
             file=src.path,
         )
     data, applied, overrides = _apply(src, variants, sets)
-    sc = validate_data(data, src, file=src.path, overrides=overrides, context=context)
+    sc = validate_data(data, src, file=src.path, overrides=overrides)
     outcomes, said = build_outcomes(data, sc, src, overrides)
     return Loaded(sc, src, applied, scenario_warnings(sc, src, data) + said, outcomes, data)
 
@@ -205,11 +210,13 @@ def build_outcomes(
                 od = set_path(od, p, v, file=file, origin=f"outcome {name}", line=line, within=within)
                 ov.pop(p, None)
                 ov[p] = Origin(f"outcome {name}", line, within)
-                if was is not None:
+                if was is not None and model_at(tuple(p.split("."))) is None:  # a list or a collection, not one entity
                     said.append(ScenarioWarning(
                         f"replaces the whole {was} in this outcome, not just the entries it gives",
                         path=".".join(within + (p,)), line=line))
-            osc = validate_data(od, src, file=file, overrides=ov, context=f"in outcome {name}")
+            at = src.line_of(("uncertainty", "outcomes", name)) if src else None
+            osc = validate_data(od, src, file=file, overrides=ov,
+                                context=f"in outcome {name}" + (f" at line {at}" if at else ""))
         except InputError as e:
             problems += e.problems
             continue

@@ -371,7 +371,8 @@ def _unknown_period(p: str, s: Scenario) -> str:
 
     if not s.periods:
         return f"unknown period {p!r}; this scenario has no periods (add periods: [...] first)"
-    close = difflib.get_close_matches(p, s.periods, n=1, cutoff=0.85)
+    same = [q for q in s.periods if q.replace("-", "").replace("_", "") == p.replace("-", "").replace("_", "")]
+    close = same or difflib.get_close_matches(p, s.periods, n=1, cutoff=0.85)
     if close:
         return f"unknown period {p!r}; did you mean {close[0]!r}?"
     return f"unknown period {p!r}; periods are {_listed(s.periods)}"
