@@ -159,9 +159,13 @@ def _check_probabilities(data: dict, probabilities: dict[str, tuple[Any, Origin]
     """Two outcome probabilities set explicitly must both survive (each sets the other to the rest)."""
     if len(probabilities) < 2:
         return
-    outcomes = data["uncertainty"]["outcomes"]
+    unc = data.get("uncertainty")
+    outcomes = unc.get("outcomes") if isinstance(unc, dict) else None
+    if not isinstance(outcomes, dict):
+        return  # replaced by a later override: validation speaks for it
     for p, (v, origin) in probabilities.items():
-        now = outcomes[p.split(".")[2]].get("probability")
+        o = outcomes.get(p.split(".")[2])
+        now = o.get("probability") if isinstance(o, dict) else v
         if now != v:
             values = ", ".join(f"{q}={w!r}" for q, (w, _) in probabilities.items())
             where = ".".join(map(str, origin.within + (p,))) if origin.within else p
