@@ -218,24 +218,31 @@ def build_outcomes(
                     said.append(ScenarioWarning(
                         f"replaces the whole {was} in this outcome, not just the entries it gives",
                         path=".".join(within + (p,)), line=line))
+            entities = _entity_problems(sc, od, name, o.changes, src)
+            if entities:  # the root problem: what the new entity lacks is beside the point
+                problems += entities
+                continue
             at = src.line_of(("uncertainty", "outcomes", name)) if src else None
             osc = validate_data(od, src, file=file, overrides=ov,
                                 context=f"in outcome {name}" + (f" at line {at}" if at else ""))
         except InputError as e:
             problems += e.problems
             continue
-        problems += _entity_problems(sc, osc, name, o.changes, src)
         out[name] = osc
     if problems:
         raise InputError(problems, file=file)
     return out, said
 
 
-def _entity_problems(base: Scenario, osc: Scenario, name: str, changes: dict, src: Source | None) -> list[Problem]:
+def _entity_problems(base: Scenario, od: dict, name: str, changes: dict, src: Source | None) -> list[Problem]:
+    """Vendors, chips, sites or leases an outcome's data ``od`` adds to or removes from the base."""
     within = ("uncertainty", "outcomes", name, "changes")
     out: list[Problem] = []
     for coll, noun, off in _ENTITIES:
-        before, after = list(getattr(base, coll)), list(getattr(osc, coll))
+        got = od.get(coll, {})
+        if not isinstance(got, dict):
+            continue  # not a mapping at all: validation says so
+        before, after = list(getattr(base, coll)), [str(k) for k in got]
         added = [i for i in after if i not in before]
         removed = [i for i in before if i not in after]
         for ids, verb in ((added, "add"), (removed, "remove")):

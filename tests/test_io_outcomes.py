@@ -269,3 +269,18 @@ def test_a_sweep_can_vary_one_outcome_probability():
     got = [(p.scenario.uncertainty.outcomes["denied"].probability, p.scenario.uncertainty.outcomes["granted"].probability)
            for p in points]
     assert got == [(0.1, 0.9), (0.3, 0.7), (0.5, 0.5), (0.7, 0.3), (0.9, 0.1)]
+
+
+def test_adding_an_entity_is_the_message_even_when_the_new_entity_is_also_incomplete(tmp_path):
+    # with a power envelope, the new chip also lacks power_w; the root problem is that it is new
+    p = changed(tmp_path, "chips.ascend910b.unit_price: 130000",
+                "chips.h200: {vendor: nvidia, architecture: gpgpu, int8_tops: 1979, unit_price: 250000}")
+    p.write_text(p.read_text().replace("unit_price: 110000}", "unit_price: 110000, power_w: 400}")
+                 .replace("unit_price: 120000}", "unit_price: 120000, power_w: 400}")
+                 .replace("budget: {amount: 1e9}}", "budget: {amount: 1e9}, power_mw: 100}"))
+    io.load(p, sets=["uncertainty.outcomes.denied.changes={}"])  # the base itself is valid
+    assert error_of(p) == (
+        f"{p}:{line_of(p, 'chips.h200')}: uncertainty.outcomes.denied.changes.chips.h200: an outcome cannot add chip h200; "
+        "outcomes change values, not which chips exist: add it to the base scenario (e.g. with max_units: 0) and change "
+        "its values here"
+    )
