@@ -195,15 +195,11 @@ def replaced(data: dict, path: str) -> str | None:
             return None
     if not isinstance(cur, (list, dict)) or not cur:
         return None
-    last = path.split(".")[-1]
     n = len(cur)
-    if last in _NOUNS:
-        one, many = _NOUNS[last]
-    elif isinstance(cur, dict) and model_at(tuple(int(x) if x.isdigit() else x for x in path.split("."))) is not None:
-        one, many = "field", "fields"
-        return f"mapping of {n} {one if n == 1 else many} ({', '.join(map(str, cur))})"
-    else:
-        one, many = "entry", "entries"
+    if isinstance(cur, dict) and model_at(tuple(int(x) if x.isdigit() else x for x in path.split("."))) is not None:
+        # one entity or block (a chip, a budget): name the fields that go
+        return f"mapping of {n} field{'' if n == 1 else 's'} ({', '.join(map(str, cur))})"
+    one, many = _NOUNS.get(path.split(".")[-1], ("entry", "entries"))
     return f"{'list' if isinstance(cur, list) else 'mapping'} of {n} {one if n == 1 else many}"
 
 
