@@ -35,7 +35,8 @@ class Loaded:
 
     ``outcomes`` holds one validated scenario per ``uncertainty.outcomes``
     entry, in file order: the base data (after variants and ``--set``) with
-    that outcome's ``changes`` applied. ``data`` is that base data.
+    that outcome's ``changes`` applied, without the ``uncertainty`` block.
+    ``data`` is that base data.
     """
 
     scenario: Scenario
@@ -192,7 +193,8 @@ def build_outcomes(
     """One validated scenario per outcome (file order) and the warnings their changes deserve.
 
     Each outcome is ``data`` (the base, after variants and ``--set``) with its
-    ``changes`` applied by dotted path, as a variant's. Raises InputError with
+    ``changes`` applied by dotted path, as a variant's, and without the
+    ``uncertainty`` block (an outcome is one world). Raises InputError with
     every outcome's problems: an unknown path (with the nearest valid ones),
     a value the schema refuses, or a change that adds or removes a vendor,
     chip, site or lease (outcomes change values, not which entities exist).
@@ -203,9 +205,11 @@ def build_outcomes(
     out: dict[str, Scenario] = {}
     said: list[ScenarioWarning] = []
     problems: list[Problem] = []
+    # an outcome is one world, without the uncertainty block (K outcomes would each carry all K: quadratic)
+    world = {k: v for k, v in data.items() if k != "uncertainty"}
     for name, o in sc.uncertainty.outcomes.items():
         within = ("uncertainty", "outcomes", name, "changes")
-        od = data
+        od = world
         ov = dict(overrides or {})
         try:
             for p, v in o.changes.items():
