@@ -1,4 +1,4 @@
-"""Loading outcomes: time per outcome, as a ratio to one validation of the base, for 2 to 128 outcomes.
+"""Loading outcomes: time per outcome, as a ratio to one validation of the base, for 2 to 512 outcomes.
 
     .venv/bin/python benchmarks/bench_outcomes.py [--rounds 7]
 
@@ -41,7 +41,7 @@ def main() -> None:
     t0 = best(lambda: io.validate_data(plain), args.rounds)
     print(f"one validation of the base scenario: {t0 * 1e3:.2f} ms")
     print("outcomes  per outcome (x one base validation)")
-    for k in (2, 8, 32, 128):
+    for k in (2, 8, 32, 128, 512):
         d = dict(base)
         d["uncertainty"] = {"outcomes": {f"o{i}": {"probability": 1 / k, "changes": {"chips.h20.unit_price": 100_000 + i}}
                                          for i in range(k)}}
