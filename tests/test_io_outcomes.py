@@ -51,6 +51,8 @@ def test_each_outcome_is_the_base_with_its_changes_in_file_order():
     loaded = io.load(OUTCOMES)
     assert list(loaded.outcomes) == ["granted", "denied"]
     base, granted, denied = loaded.scenario, loaded.outcomes["granted"], loaded.outcomes["denied"]
+    assert granted.uncertainty is None and denied.uncertainty is None  # an outcome is one world
+    assert granted.variants == base.variants and granted.periods == base.periods
     # the base keeps its own values
     assert base.chips["ascend910b"].unit_price == 120_000
     assert base.export_controls.licenses["h20_cn"].until == "2025q2"
