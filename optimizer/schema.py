@@ -432,9 +432,13 @@ def _version1_problems(s: Scenario) -> list[tuple[str, str]]:
     v2 = "needs schema_version: 2 and periods: [...]"
     found: list[tuple[str, str, str]] = []  # (path, feature, message)
     for path, _, kind in _period_mappings(s):
-        fix = "; in version 1 write one number" if kind == "number" else "; in version 1 leave it out"
-        what = "a value per period" if kind == "number" else kind
-        found.append((path, "values per period", f"{what} {v2}{fix}"))
+        if kind == "number":
+            msg = f"a value per period {v2}; in version 1 write one number"
+        elif kind == "prices by period":
+            msg = "prices by period need schema_version: 2 and periods: [...]; in version 1 leave them out"
+        else:
+            msg = f"{kind} {v2}; in version 1 leave it out"
+        found.append((path, "values per period", msg))
     for path, _ in _period_refs(s):
         if path == "uncertainty.revealed":
             found.append((path, "uncertainty.revealed", f"revealed names a period: it {v2}; in version 1 leave it out"))

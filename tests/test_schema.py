@@ -309,7 +309,7 @@ CASES_V1_WITH_V2 = [
                  "sites.cn.power_mw",
                  "a value per period needs schema_version: 2 and periods: [...]; in version 1 write one number", id="power"),
     pytest.param(_set("chips", "a", "price_by_period", {"q1": 5}), "chips.a.price_by_period",
-                 "prices by period needs schema_version: 2 and periods: [...]; in version 1 leave it out", id="prices"),
+                 "prices by period need schema_version: 2 and periods: [...]; in version 1 leave them out", id="prices"),
     pytest.param(_set("sites", "cn", "budget", {"amount": 5, "per_period": {"q1": 1}}), "sites.cn.budget.per_period",
                  "a cap per period needs schema_version: 2 and periods: [...]; in version 1 leave it out", id="budget"),
     pytest.param(_set("chips", "a", "available_from", "q1"), "chips.a.available_from",
