@@ -20,7 +20,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from optimizer import io  # noqa: E402
+from optimizer import io, outcomes  # noqa: E402
 
 
 def best(f, rounds: int) -> float:
@@ -46,7 +46,7 @@ def main() -> None:
         d["uncertainty"] = {"outcomes": {f"o{i}": {"probability": 1 / k, "changes": {"chips.h20.unit_price": 100_000 + i}}
                                          for i in range(k)}}
         sc = io.validate_data(d)
-        t = best(lambda: io.build_outcomes(d, sc), args.rounds)
+        t = best(lambda: outcomes.build(d, sc), args.rounds)
         print(f"{k:>8}  {t / k / t0:6.2f}x")
 
 

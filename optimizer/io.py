@@ -2,9 +2,9 @@
 
 The entry point for everything that takes a scenario. The work is split by
 what it owns: :mod:`optimizer.loader` (safe reading and parsing),
-:mod:`optimizer.overrides` (dotted-path changes) and :mod:`optimizer.validate`
-(schema and cross-checks with located messages). Their public names are
-re-exported here.
+:mod:`optimizer.overrides` (dotted-path changes), :mod:`optimizer.validate`
+(schema and cross-checks with located messages) and :mod:`optimizer.outcomes`
+(the scenario of each outcome). Their public names are re-exported here.
 """
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from typing import Any
 
 from .errors import InputError, Problem, ScenarioWarning
 from .loader import MAX_EXPANDED_NODES, MAX_FILE_BYTES, Source, read_source  # noqa: F401 - re-exported
+from .outcomes import build as build_outcomes  # noqa: F401 - re-exported
 from .overrides import (  # noqa: F401 - re-exported
     complement_of, known_paths, parse_assignment, parse_value, replaced, set_path,
 )
-from .schema import SCHEMA_VERSION, Scenario, model_at
+from .schema import SCHEMA_VERSION, Scenario
 from .validate import (  # noqa: F401 - re-exported
     MAX_MAGNITUDE, MIN_MAGNITUDE, Origin, problems_from_validation, scenario_warnings, validate_data,
 )
@@ -176,90 +177,3 @@ def _check_probabilities(data: dict, probabilities: dict[str, tuple[Any, Origin]
                          "(the other becomes the rest) or two that sum to 1", path=where,
                          line=origin.line, hint=hint)], file=src.path,
             )
-
-
-# entities an outcome may change but not add or remove: (collection, noun, the value that switches one off)
-_ENTITIES = (
-    ("vendors", "vendor", "capacity_units: 0"),
-    ("chips", "chip", "max_units: 0"),
-    ("sites", "site", "chips: []"),
-    ("leases", "lease", "max_units: 0"),
-)
-
-
-def build_outcomes(
-    data: dict, sc: Scenario, src: Source | None = None, overrides: dict[str, Origin] | None = None,
-) -> tuple[dict[str, Scenario], list[ScenarioWarning]]:
-    """One validated scenario per outcome (file order) and the warnings their changes deserve.
-
-    Each outcome is ``data`` (the base, after variants and ``--set``) with its
-    ``changes`` applied by dotted path, as a variant's, and without the
-    ``uncertainty`` block (an outcome is one world). Raises InputError with
-    every outcome's problems: an unknown path (with the nearest valid ones),
-    a value the schema refuses, or a change that adds or removes a vendor,
-    chip, site or lease (outcomes change values, not which entities exist).
-    """
-    if sc.uncertainty is None:
-        return {}, []
-    file = src.path if src else None
-    out: dict[str, Scenario] = {}
-    said: list[ScenarioWarning] = []
-    problems: list[Problem] = []
-    # an outcome is one world, without the uncertainty block (K outcomes would each carry all K: quadratic)
-    world = {k: v for k, v in data.items() if k != "uncertainty"}
-    for name, o in sc.uncertainty.outcomes.items():
-        within = ("uncertainty", "outcomes", name, "changes")
-        od = world
-        ov = dict(overrides or {})
-        try:
-            for p, v in o.changes.items():
-                line = src.line_of(within + (p,)) if src else None
-                was = replaced(od, p)
-                od = set_path(od, p, v, file=file, origin=f"outcome {name}", line=line, within=within)
-                ov.pop(p, None)
-                ov[p] = Origin(f"outcome {name}", line, within)
-                if was is not None and model_at(tuple(p.split("."))) is None:  # a list or a collection, not one entity
-                    said.append(ScenarioWarning(
-                        f"replaces the whole {was} in this outcome, not just the entries it gives",
-                        path=".".join(within + (p,)), line=line))
-            entities = _entity_problems(sc, od, name, o.changes, src)
-            if entities:  # the root problem: what the new entity lacks is beside the point
-                problems += entities
-                continue
-            at = src.line_of(("uncertainty", "outcomes", name)) if src else None
-            osc = validate_data(od, src, file=file, overrides=ov,
-                                context=f"in outcome {name}" + (f" at line {at}" if at else ""))
-        except InputError as e:
-            problems += e.problems
-            continue
-        out[name] = osc
-    if problems:
-        raise InputError(problems, file=file)
-    return out, said
-
-
-def _entity_problems(base: Scenario, od: dict, name: str, changes: dict, src: Source | None) -> list[Problem]:
-    """Vendors, chips, sites or leases an outcome's data ``od`` adds to or removes from the base."""
-    within = ("uncertainty", "outcomes", name, "changes")
-    out: list[Problem] = []
-    for coll, noun, off in _ENTITIES:
-        got = od.get(coll, {})
-        if not isinstance(got, dict):
-            continue  # not a mapping at all: validation says so
-        before, after = list(getattr(base, coll)), [str(k) for k in got]
-        added = [i for i in after if i not in before]
-        removed = [i for i in before if i not in after]
-        for ids, verb in ((added, "add"), (removed, "remove")):
-            if not ids:
-                continue
-            culprit = next((p for p in changes if p == coll), None) or next(
-                (p for p in changes if any(p == f"{coll}.{i}" or p.startswith(f"{coll}.{i}.") for i in ids)), None)
-            key = within + ((culprit,) if culprit else ())
-            what = f"{noun}{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
-            fix = (f"add {'them' if len(ids) > 1 else 'it'} to the base scenario (e.g. with {off}) and change "
-                   f"{'their' if len(ids) > 1 else 'its'} values here" if verb == "add" else
-                   f"keep {'them' if len(ids) > 1 else 'it'} and set {off} here instead")
-            out.append(Problem(
-                f"an outcome cannot {verb} {what}; outcomes change values, not which {coll} exist: {fix}",
-                path=".".join(key), line=src.line_of(key) if src else None))
-    return out
