@@ -286,3 +286,16 @@ def test_adding_an_entity_is_the_message_even_when_the_new_entity_is_also_incomp
         "outcomes change values, not which chips exist: add it to the base scenario (e.g. with max_units: 0) and change "
         "its values here"
     )
+
+
+def test_a_probability_sweep_runs_end_to_end():
+    r = CliRunner().invoke(cli, ["sweep", str(OUTCOMES), "--vary", "uncertainty.outcomes.denied.probability=0.2,0.8",
+                                 "--no-report", "--json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.stderr
+    import json
+
+    doc = json.loads(r.stdout)
+    assert [(p["values"], p["status"]) for p in doc["points"]] == [
+        ({"uncertainty.outcomes.denied.probability": 0.2}, "optimal"),
+        ({"uncertainty.outcomes.denied.probability": 0.8}, "optimal"),
+    ]
