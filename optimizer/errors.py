@@ -42,6 +42,19 @@ class Problem:
         return text
 
 
+@dataclass
+class ScenarioWarning(Problem):
+    """Something in an input that is allowed but probably not meant: said, never fatal.
+
+    Not an exception: :func:`optimizer.io.load` returns these in
+    ``Loaded.warnings``; the CLI prints each as ``warning: FILE:LINE: path:
+    message`` on stderr and lists them under ``"warnings"`` in JSON output.
+    """
+
+    def to_dict(self, file: str | None = None) -> dict:
+        return {"file": file, "line": self.line, "path": self.path, "message": self.message, "hint": self.hint or None}
+
+
 class InputError(ChipallocError):
     """Bad input: unreadable file, schema or reference error, bad option (exit 2)."""
 

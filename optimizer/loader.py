@@ -36,7 +36,7 @@ ScenarioLoader.add_implicit_resolver(
 
 # YAML 1.1 reads yes/no/on/off as booleans, so Norway's code NO would become
 # False and "max_share: no" would silently be 0. Only true/false are booleans here;
-# pydantic still accepts yes/no for the few boolean fields.
+# the boolean fields refuse yes/no with "write true" (schema.Bool is strict).
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 ScenarioLoader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != _BOOL_TAG] for k, v in ScenarioLoader.yaml_implicit_resolvers.items()

@@ -5,6 +5,15 @@ in place); the caller validates the result again as a whole. A path must name
 a value in the file, a field the schema knows for an existing entity, or a new
 key inside a mapping field (``sites.cn.prices.h20``); otherwise the error lists
 the nearest valid paths.
+
+Two rules make overrides say what they do:
+
+- a path whose value in the data is a non-empty list or mapping replaces it
+  whole; :func:`replaced` describes what is replaced ("list of 4 licences")
+  so that the caller can say so;
+- with exactly two outcomes under ``uncertainty.outcomes``, setting one
+  outcome's probability sets the other's to the rest (``1 - p``), so
+  ``--set``/``--vary`` of one probability keeps the sum at 1.
 """
 from __future__ import annotations
 
@@ -70,22 +79,36 @@ def known_paths(data: dict) -> list[str]:
     return out
 
 
-def set_path(data: dict, path: str, value: Any, file: str | None = None, origin: str = "--set") -> dict:
+def set_path(
+    data: dict, path: str, value: Any, file: str | None = None, origin: str = "--set",
+    line: int | None = None, within: tuple = (),
+) -> dict:
     """Return a deep copy of ``data`` with ``path`` set to ``value``.
 
     The path must exist in the file or be a field the schema knows for an
-    existing entity; otherwise InputError lists the nearest valid paths.
+    existing entity; otherwise InputError lists the nearest valid paths. The
+    error names ``origin`` (``--set``); for a change written in the file
+    (a variant, an outcome) give ``within``, the location of its table, and
+    ``line``: the error is then located at ``<within>.<path>``.
     """
     parts = path.split(".")
     new = copy.deepcopy(data)
     cur: Any = new
     walked: list[Any] = []
+
+    def unknown() -> None:
+        _unknown_path(data, path, file, origin, line=line, within=within)
+
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         key: Any = part
+        if _is_changes_table(tuple(walked)) and isinstance(cur, dict):
+            # an outcome's changes are keyed by whole dotted paths: the rest of the path is one key
+            cur[".".join(parts[i:])] = value
+            return new
         if isinstance(cur, list):
             if not part.isdigit() or int(part) >= len(cur):
-                _unknown_path(data, path, file, origin)
+                unknown()
             key = int(part)
         elif isinstance(cur, dict):
             if part not in cur:
@@ -94,11 +117,11 @@ def set_path(data: dict, path: str, value: Any, file: str | None = None, origin:
                 # the whole scenario is validated afterwards, so a wrong key is still named there
                 new_key = model is None and last and _is_mapping_field(tuple(walked))
                 if not new_key and (model is None or part not in field_names(model)):
-                    _unknown_path(data, path, file, origin)
+                    unknown()
                 if not last:
                     cur[part] = {}
         else:
-            _unknown_path(data, path, file, origin)
+            unknown()
         walked.append(key)
         if last:
             cur[key] = value
@@ -106,7 +129,78 @@ def set_path(data: dict, path: str, value: Any, file: str | None = None, origin:
             if cur[key] is None:
                 cur[key] = {}
             cur = cur[key]
+    _complement_outcome(new, parts, value)
     return new
+
+
+def _is_changes_table(loc: tuple) -> bool:
+    """True at ``uncertainty.outcomes.<name>.changes`` (keys are dotted paths)."""
+    return len(loc) == 4 and loc[:2] == ("uncertainty", "outcomes") and loc[3] == "changes"
+
+
+def complement_of(data: dict, path: str, value: Any) -> str | None:
+    """The other outcome's probability path when setting ``path`` to ``value`` sets it to the rest.
+
+    That is when ``path`` is the probability of one of exactly two outcomes
+    and ``value`` is a number strictly between 0 and 1 (any other value is
+    left for validation to refuse).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        return None
+    parts = path.split(".")
+    if len(parts) != 4 or parts[:2] != ["uncertainty", "outcomes"] or parts[3] != "probability":
+        return None
+    unc = data.get("uncertainty") if isinstance(data, dict) else None
+    outcomes = unc.get("outcomes") if isinstance(unc, dict) else None
+    if not isinstance(outcomes, dict) or len(outcomes) != 2 or parts[2] not in outcomes:
+        return None
+    other = next(k for k in outcomes if k != parts[2])
+    return f"uncertainty.outcomes.{other}.probability" if isinstance(outcomes[other], dict) else None
+
+
+def _complement_outcome(new: dict, parts: list[str], value: Any) -> None:
+    """With two outcomes, setting one's probability to p (0 < p < 1) sets the other's to 1 - p."""
+    other = complement_of(new, ".".join(parts), value)
+    if other is None:
+        return
+    rest = float(f"{1.0 - value:.12g}")  # 1 - 0.7 is 0.30000000000000004
+    new["uncertainty"]["outcomes"][other.split(".")[2]]["probability"] = rest
+
+
+_NOUNS = {
+    "licenses": ("licence", "licences"), "controlled_if": ("clause", "clauses"), "origins": ("country", "countries"),
+    "headquarters_countries": ("country", "countries"), "periods": ("period", "periods"), "chips": ("chip", "chips"),
+    "vendors": ("vendor", "vendors"), "sites": ("site", "sites"), "leases": ("lease", "leases"),
+    "prices": ("price", "prices"), "fx": ("rate", "rates"), "flexibility": ("factor", "factors"),
+    "tiers": ("tier", "tiers"), "tier_rules": ("rule", "rules"), "tpp_caps": ("cap", "caps"),
+    "outcomes": ("outcome", "outcomes"), "changes": ("change", "changes"), "vendor_max_share": ("cap", "caps"),
+    "capacity_units": ("period", "periods"), "power_mw": ("period", "periods"), "per_period": ("period", "periods"),
+    "price_by_period": ("period", "periods"),
+}
+
+
+def replaced(data: dict, path: str) -> str | None:
+    """What setting ``path`` replaces whole, e.g. "list of 4 licences", or None (a single value, or nothing).
+
+    A variant or ``--set`` that gives a list or a mapping replaces the one in
+    the file entirely (it is not merged): the caller says so.
+    """
+    cur: Any = data
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return None
+    if not isinstance(cur, (list, dict)) or not cur:
+        return None
+    n = len(cur)
+    if isinstance(cur, dict) and model_at(tuple(int(x) if x.isdigit() else x for x in path.split("."))) is not None:
+        # one entity or block (a chip, a budget): name the fields that go
+        return f"mapping of {n} field{'' if n == 1 else 's'} ({', '.join(map(str, cur))})"
+    one, many = _NOUNS.get(path.split(".")[-1], ("entry", "entries"))
+    return f"{'list' if isinstance(cur, list) else 'mapping'} of {n} {one if n == 1 else many}"
 
 
 def _is_mapping_field(loc: tuple) -> bool:
@@ -121,8 +215,20 @@ def _is_mapping_field(loc: tuple) -> bool:
     return f is not None and get_origin(unwrap_annotation(f.annotation, [], part="key")) is dict
 
 
-def _unknown_path(data: dict, path: str, file: str | None, origin: str) -> None:
+def _unknown_path(
+    data: dict, path: str, file: str | None, origin: str, line: int | None = None, within: tuple = (),
+) -> None:
     known = known_paths(data)
+    if within:  # a change inside the file cannot reach variants or uncertainty
+        known = [k for k in known if not k.startswith(("variants", "uncertainty"))]
     close = difflib.get_close_matches(path, known, n=3, cutoff=0.5)
     hint = "nearest valid paths: " + ", ".join(close) if close else "e.g. chips.<id>.unit_price, sites.<id>.budget.amount"
+    parts = path.split(".")
+    ec = data.get("export_controls") if isinstance(data, dict) else None
+    if (len(parts) > 2 and parts[:2] == ["export_controls", "licenses"] and not parts[2].isdigit()
+            and isinstance(ec, dict) and isinstance(ec.get("licenses"), list)):
+        hint += "; the licences are a list here: name one by its position (export_controls.licenses.0) or give them ids"
+    if within:
+        raise InputError([Problem("unknown path", path=".".join(map(str, within + (path,))), line=line, hint=hint)],
+                         file=file)
     raise InputError([Problem(f"unknown path {path!r}", path=origin, hint=hint)], file=file)

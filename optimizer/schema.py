@@ -47,6 +47,8 @@ PosFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
 Rate = Annotated[float, Field(gt=0.0, le=1.0)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
+# only true and false are booleans (YAML's yes/no/on/off and the numbers 1/0 are refused, not guessed)
+Bool = Annotated[bool, Field(strict=True)]
 
 # tags of the union branches below; they contain characters no id can, so the
 # validator can drop them from error locations
@@ -201,7 +203,7 @@ class Lease(StrictModel):
     max_units: NonNegFloat | None = None  # leased units in service in any period
     available_from: Id | None = None  # first start period
     available_until: Id | None = None  # last start period
-    counts_toward_tpp_cap: bool = True
+    counts_toward_tpp_cap: Bool = True
     delivery_rate: Rate = 1.0
 
 
@@ -230,7 +232,7 @@ class Scenario(StrictModel):
     description: Text | None = None
     currency: Currency = "CNY"
     fx: dict[Currency, PosFloat] = Field(default_factory=dict)
-    integer_units: bool = True
+    integer_units: Bool = True
     periods: list[Id] | None = None
     objective: Literal["in_service", "delivered"] = "in_service"
     buyer: Buyer | None = None
@@ -357,22 +359,45 @@ def _near(name: str, known: list[str]) -> str:
     return "known: " + (", ".join(sorted(known)) if known else "none")
 
 
-def _period_mappings(s: Scenario) -> list[tuple[str, dict]]:
-    """Every (path, mapping keyed by period) in the scenario."""
-    out: list[tuple[str, dict]] = []
+def _listed(ids: list[str]) -> str:
+    """Period ids for a message: all of them, or the first two and the last of a long list."""
+    if len(ids) <= 8:
+        return ", ".join(ids)
+    return f"{ids[0]}, {ids[1]}, ..., {ids[-1]} ({len(ids)} periods)"
+
+
+def _unknown_period(p: str, s: Scenario) -> str:
+    import difflib
+
+    if not s.periods:
+        return f"unknown period {p!r}; this scenario has no periods (add periods: [...] first)"
+    same = [q for q in s.periods if q.replace("-", "").replace("_", "") == p.replace("-", "").replace("_", "")]
+    close = same or difflib.get_close_matches(p, s.periods, n=1, cutoff=0.85)
+    if close:
+        return f"unknown period {p!r}; did you mean {close[0]!r}?"
+    return f"unknown period {p!r}; periods are {_listed(s.periods)}"
+
+
+# the ISO 4217 code for currency names planners often type instead
+CURRENCY_ALIASES = {"RMB": "CNY", "NTD": "TWD", "YEN": "JPY"}
+
+
+def _period_mappings(s: Scenario) -> list[tuple[str, dict, str]]:
+    """Every (path, mapping keyed by period, what it is) in the scenario."""
+    out: list[tuple[str, dict, str]] = []
     for vid, v in s.vendors.items():
         if isinstance(v.capacity_units, dict):
-            out.append((f"vendors.{vid}.capacity_units", v.capacity_units))
+            out.append((f"vendors.{vid}.capacity_units", v.capacity_units, "number"))
     for cid, c in s.chips.items():
         if c.price_by_period:
-            out.append((f"chips.{cid}.price_by_period", c.price_by_period))
+            out.append((f"chips.{cid}.price_by_period", c.price_by_period, "prices by period"))
     for sid, st in s.sites.items():
         if isinstance(st.power_mw, dict):
-            out.append((f"sites.{sid}.power_mw", st.power_mw))
+            out.append((f"sites.{sid}.power_mw", st.power_mw, "number"))
         if st.budget is not None and st.budget.per_period is not None:
-            out.append((f"sites.{sid}.budget.per_period", st.budget.per_period))
+            out.append((f"sites.{sid}.budget.per_period", st.budget.per_period, "a cap per period"))
     if s.budget is not None and s.budget.per_period is not None:
-        out.append(("budget.per_period", s.budget.per_period))
+        out.append(("budget.per_period", s.budget.per_period, "a cap per period"))
     return out
 
 
@@ -398,68 +423,97 @@ def _period_refs(s: Scenario) -> list[tuple[str, str]]:
 
 
 def _version1_problems(s: Scenario) -> list[tuple[str, str]]:
-    """Version-2 features used in a version-1 file."""
-    need = "needs schema_version: 2 (version 1 is one period with no leases)"
-    out: list[tuple[str, str]] = []
-    if s.periods is not None:
-        out.append(("periods", f"periods {need}"))
-    for path, _ in _period_mappings(s):
-        out.append((path, f"a value per period {need} and periods: [...]"))
+    """Version-2 features used in a version-1 file.
+
+    A file that lists ``periods`` was clearly meant as version 2: one message
+    at ``schema_version`` says so. Otherwise each dated value is named, with
+    the version-1 way of writing it.
+    """
+    v2 = "needs schema_version: 2 and periods: [...]"
+    found: list[tuple[str, str, str]] = []  # (path, feature, message)
+    for path, _, kind in _period_mappings(s):
+        if kind == "number":
+            msg = f"a value per period {v2}; in version 1 write one number"
+        elif kind == "prices by period":
+            msg = "prices by period need schema_version: 2 and periods: [...]; in version 1 leave them out"
+        else:
+            msg = f"{kind} {v2}; in version 1 leave it out"
+        found.append((path, "values per period", msg))
     for path, _ in _period_refs(s):
-        if not path.startswith("uncertainty."):
-            out.append((path, f"a period {need} and periods: [...]"))
+        if path == "uncertainty.revealed":
+            found.append((path, "uncertainty.revealed", f"revealed names a period: it {v2}; in version 1 leave it out"))
+        elif path.startswith("export_controls.licenses."):
+            found.append((path, "dated licences", f"a dated licence {v2}; in version 1 a licence holds for the whole plan"))
+        else:
+            found.append((path, "order windows", f"an order window {v2}; in version 1 leave it out"))
     for vid, v in s.vendors.items():
         if v.lead_time:
-            out.append((f"vendors.{vid}.lead_time", f"a lead time {need} and periods: [...]"))
+            found.append((f"vendors.{vid}.lead_time", "lead times", f"a lead time {v2}; in version 1 leave it out"))
     if s.leases:
-        out.append(("leases", f"leases {need}"))
+        found.append(("leases", "leases", "leases need schema_version: 2"))
     if s.export_controls is not None and isinstance(s.export_controls.licenses, dict):
-        out.append(("export_controls.licenses", f"licences as a mapping (id: licence) {need}; or write them as a list"))
-    return out
+        found.append(("export_controls.licenses", "licences by id",
+                      "licences by id need schema_version: 2; in version 1 write them as a list (- {chip: ..., country: ..., status: ...})"))
+    if s.periods is not None:
+        features = ["periods"]
+        for _, f, _ in found:
+            if f not in features:
+                features.append(f)
+        named = ", ".join(features[:-1]) + " and " + features[-1] if len(features) > 1 else features[0]
+        return [("schema_version", f"version 1 has no periods, but this file uses {named}; write schema_version: 2")]
+    return [(path, msg) for path, _, msg in found]
 
 
 def _period_problems(s: Scenario) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     ids = s.period_ids
-    known = ", ".join(ids) if s.periods else "none (add periods: [...])"
     if s.periods is not None:
         if not s.periods:
-            out.append(("periods", "needs at least one period, e.g. periods: [2025q1, 2025q2, 2025q3, 2025q4]"))
+            return [("periods", "needs at least one period, e.g. periods: [2025q1, 2025q2, 2025q3, 2025q4]")]
         seen: set[str] = set()
         for i, p in enumerate(s.periods):
             if p in seen:
                 out.append((f"periods.{i}", f"period {p!r} is listed twice; each period once, in order"))
             seen.add(p)
-    for path, mapping in _period_mappings(s):
+    for path, mapping, _ in _period_mappings(s):
         for p in mapping:
             if not s.periods or p not in s.periods:
-                out.append((f"{path}.{p}", f"unknown period {p!r}; periods are {known}"))
+                out.append((f"{path}.{p}", _unknown_period(p, s)))
     for path, p in _period_refs(s):
         if not s.periods or p not in s.periods:
-            hint = _near(p, ids) if s.periods else "add periods: [...] first"
-            out.append((path, f"unknown period {p!r}; {hint}"))
+            out.append((path, _unknown_period(p, s)))
     if out or not s.periods:
         return out
 
-    def window(path: str, first: str | None, last: str | None, what: str) -> None:
+    def window(path: str, first_name: str, first: str | None, last_name: str, last: str | None) -> None:
         if first is not None and last is not None and ids.index(last) < ids.index(first):
-            out.append((path, f"{what} {last} is before {first}; {what} must not come before the first period"))
+            out.append((path, f"{last_name} {last} is before {first_name} {first}; make {last_name} {first} or later"))
 
     for cid, c in s.chips.items():
-        window(f"chips.{cid}.available_until", c.available_from, c.available_until, "available_until")
+        window(f"chips.{cid}.available_until", "available_from", c.available_from, "available_until", c.available_until)
         lo, hi = s.order_window(cid)
         lead = s.lead_time(cid)
-        if lo + lead > len(ids) - 1 and lo <= hi:
+        if lo + lead > len(ids) - 1 and lo <= hi and c.vendor in s.vendors:
             out.append(
                 (f"vendors.{c.vendor}.lead_time",
                  f"a lead time of {lead} period{'s' if lead != 1 else ''} leaves {cid} no order period "
-                 f"(first order {ids[lo]}, last period {ids[-1]}); shorten the lead time or order {cid} earlier")
+                 f"(first order {ids[lo]}, last period {ids[-1]}); shorten the lead time or let {cid} be ordered earlier")
             )
     for oid, o in s.leases.items():
-        window(f"leases.{oid}.available_until", o.available_from, o.available_until, "available_until")
+        window(f"leases.{oid}.available_until", "available_from", o.available_from, "available_until", o.available_until)
     for lid, lic in s.licences():
-        window(f"export_controls.licenses.{lid}.until", lic.from_, lic.until, "until")
+        window(f"export_controls.licenses.{lid}.until", "from", lic.from_, "until", lic.until)
     return out
+
+
+def _floor_sig(x: float, digits: int = 4) -> str:
+    """``x`` rounded down to ``digits`` significant digits (a limit the user can safely type)."""
+    import math
+
+    if x <= 0:
+        return "0"
+    scale = 10 ** (digits - 1 - math.floor(math.log10(x)))
+    return f"{math.floor(float(f'{x * scale:.12g}')) / scale:.{digits}g}"  # 0.4 * 1e4 is 3999.9999999999995
 
 
 def reference_problems(s: Scenario) -> list[tuple[str, str]]:
@@ -468,9 +522,15 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     vendors, archs, chips, sites = list(s.vendors), list(s.flexibility), list(s.chips), list(s.sites)
 
     def currency_ok(cur: str | None, path: str) -> None:
-        if cur is not None and cur != s.currency and cur not in s.fx:
+        if cur in CURRENCY_ALIASES:
+            out.append((path, f"{cur} is not an ISO 4217 currency code; write {CURRENCY_ALIASES[cur]}"))
+        elif cur is not None and cur != s.currency and cur not in s.fx:
             out.append((path, f"currency {cur} has no rate in fx; add fx.{cur} (units of {s.currency} per 1 {cur})"))
 
+    currency_ok(s.currency, "currency")
+    for cur in s.fx:
+        if cur in CURRENCY_ALIASES:
+            out.append((f"fx.{cur}", f"{cur} is not an ISO 4217 currency code; write {CURRENCY_ALIASES[cur]}"))
     for cid, c in s.chips.items():
         if c.vendor not in s.vendors:
             out.append((f"chips.{cid}.vendor", f"unknown vendor {c.vendor!r}; {_near(c.vendor, vendors)}"))
@@ -520,16 +580,30 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     for vid, v in s.vendors.items():
         if v.delivery_sd is not None and v.delivery_sd > 0:
             m = v.delivery_rate
-            if v.delivery_sd ** 2 >= m * (1 - m):
+            if m >= 1:
+                out.append((f"vendors.{vid}.delivery_sd",
+                            f"{v.delivery_sd:g} is too large for a delivery rate of 1, which cannot vary; "
+                            "set delivery_sd: 0 or a delivery_rate below 1"))
+            elif v.delivery_sd ** 2 >= m * (1 - m):
                 limit = (m * (1 - m)) ** 0.5
                 out.append((f"vendors.{vid}.delivery_sd",
                             f"{v.delivery_sd:g} is too large for a delivery rate of {m:g}: a Beta distribution with that "
-                            f"mean needs a standard deviation below {limit:.4g}"))
+                            f"mean needs a standard deviation below {_floor_sig(limit)}"))
     if s.uncertainty is not None:
-        total = sum(o.probability for o in s.uncertainty.outcomes.values())
+        outcomes = s.uncertainty.outcomes
+        total = sum(o.probability for o in outcomes.values())
         if abs(total - 1.0) > 1e-9:
+            each = ""
+            if len(outcomes) <= 6:
+                each = " (" + " + ".join(f"{n} {o.probability:.10g}" for n, o in outcomes.items()) + ")"
             out.append(("uncertainty.outcomes",
-                        f"outcome probabilities sum to {total:.10g}, not 1; make them sum to 1 (within 1e-9)"))
+                        f"outcome probabilities sum to {total:.10g}{each}, not 1; make them sum to 1 (within 1e-9)"))
+        for name, o in outcomes.items():
+            for p in o.changes:
+                root = str(p).split(".", 1)[0]
+                if root in OUTCOME_FIXED:
+                    out.append((f"uncertainty.outcomes.{name}.changes.{p}",
+                                f"an outcome cannot change {root}: {OUTCOME_FIXED[root]}"))
     if s.schema_version == 1:
         out += _version1_problems(s)
     else:
@@ -537,6 +611,33 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     # dedupe while keeping order
     seen: set[tuple[str, str]] = set()
     return [p for p in out if not (p in seen or seen.add(p))]
+
+
+# top-level fields an outcome's changes may not touch, and why
+OUTCOME_FIXED = {
+    "schema_version": "every outcome is read as the same version",
+    "currency": "every outcome reports money in the base scenario's currency (change fx instead)",
+    "periods": "every outcome has the base scenario's periods",
+    "uncertainty": "outcomes cannot change the uncertainty they belong to",
+    "variants": "variants are chosen on the command line, not by an outcome",
+}
+
+
+def warning_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Things that are allowed but probably not meant, as (dotted path, message): said, never fatal."""
+    out: list[tuple[str, str]] = []
+    ec = s.export_controls
+    hq = s.buyer.headquarters if s.buyer is not None else None
+    listed = ec.headquarters_countries if ec is not None else []
+    if ec is not None and hq is not None and not listed:
+        out.append(("buyer.headquarters",
+                    f"headquarters {hq} has no effect: export_controls.headquarters_countries is empty; "
+                    f"add headquarters_countries: [{hq}] if the headquarters rule should apply"))
+    if listed and hq is None:
+        out.append(("export_controls.headquarters_countries",
+                    f"has no effect without buyer.headquarters; add buyer: {{headquarters: {listed[0]}}} "
+                    "if the headquarters rule should apply"))
+    return out
 
 
 def unwrap_annotation(ann: Any, meta: list, part: Any = None) -> Any:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from . import compliance
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ScenarioWarning
 from .loader import Source, kind_of
-from .schema import SCHEMA_VERSION, UNION_TAGS, Scenario, _field, field_names, model_at
+from .schema import SCHEMA_VERSION, UNION_TAGS, Scenario, _field, field_names, model_at, warning_problems
 
 def _loc_path(loc: tuple) -> str:
     return ".".join(str(x) for x in loc)
@@ -78,6 +79,20 @@ def _number_hint(inp: Any) -> str:
 
 _SHOULD = re.compile(r"^Input should be ")
 
+# the valid range of a few bounded fields, said whole (pydantic names only the bound that was crossed)
+_RANGES = {
+    ("risk", "alpha"): "must be between 0 and 1, both excluded (e.g. 0.9)",
+    ("risk", "weight"): "must be from 0 to 1",
+}
+
+_YAML_BOOLS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
+
+
+def _bool_hint(inp: Any) -> str:
+    if isinstance(inp, str) and inp.strip().lower() in _YAML_BOOLS:
+        return f"write {_YAML_BOOLS[inp.strip().lower()]}, not {inp.strip()}"
+    return "write true or false"
+
 
 def _problem_for(err: dict, loc: tuple, src: Source | None) -> Problem:
     typ = err["type"]
@@ -104,6 +119,11 @@ def _problem_for(err: dict, loc: tuple, src: Source | None) -> Problem:
             msg = f"{_show(inp)} is not a valid id (use lowercase letters, digits, '_' and '-')"
     elif typ == "finite_number":
         msg = "must be a finite number (NaN and infinity are not allowed)"
+    elif typ in ("greater_than", "greater_than_equal", "less_than", "less_than_equal") and tuple(loc[-2:]) in _RANGES:
+        msg = f"{_show(inp)}: {_RANGES[tuple(loc[-2:])]}"
+    elif typ == "greater_than" and len(loc) == 4 and loc[:2] == ("uncertainty", "outcomes") and loc[3] == "probability":
+        msg = f"{_show(inp)}: must be greater than 0"
+        hint = "leave out an outcome that cannot happen"
     elif typ in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         msg = f"{_show(inp)}: " + _SHOULD.sub("must be ", err["msg"])
         le = ctx.get("le")
@@ -111,6 +131,8 @@ def _problem_for(err: dict, loc: tuple, src: Source | None) -> Problem:
             hint = f"shares are fractions of 1: write {inp / 100:g} for {inp:g}%"
     elif typ in ("dict_type", "model_type", "model_attributes_type"):
         msg = f"expected a mapping (key: value lines), got {kind_of(inp)}"
+    elif typ == "list_type" and loc == ("export_controls", "licenses"):
+        msg = f"expected a list of licences or a mapping id: licence, got {kind_of(inp)}"
     elif typ == "list_type":
         msg = f"expected a list, got {kind_of(inp)}"
     elif typ in ("float_type", "float_parsing", "int_type", "int_parsing", "int_parsing_size"):
@@ -127,6 +149,7 @@ def _problem_for(err: dict, loc: tuple, src: Source | None) -> Problem:
         msg = "needs at least one entry"
     elif typ == "bool_type" or typ == "bool_parsing":
         msg = f"{_show(inp)}: expected true or false"
+        hint = _bool_hint(inp)
     else:
         msg = _SHOULD.sub("must be ", err["msg"])
         if isinstance(inp, (str, int, float, bool)):
@@ -134,7 +157,7 @@ def _problem_for(err: dict, loc: tuple, src: Source | None) -> Problem:
     return Problem(msg, path=_loc_path(loc), line=src.line_of(loc) if src else None, hint=hint)
 
 
-def problems_from_validation(e: ValidationError, src: Source | None = None) -> list[Problem]:
+def problems_from_validation(e: ValidationError, src: Source | None = None, data: Any = None) -> list[Problem]:
     out: list[Problem] = []
     suggested: set[tuple] = set()  # fields a misspelled key probably meant: not also reported missing
     errors = e.errors(include_url=False)
@@ -152,8 +175,7 @@ def problems_from_validation(e: ValidationError, src: Source | None = None) -> l
         typ = err["type"]
         if typ == "reference":
             for path, msg in ctx.get("problems", []):
-                loc2 = tuple(int(x) if x.isdigit() else x for x in path.split("."))
-                out.append(Problem(msg, path=path, line=src.line_of(loc2) if src else None))
+                out.append(Problem(msg, path=path, line=src.line_of(loc_of(path, data)) if src else None))
             continue
         if typ == "extra_forbidden":
             parent = model_at(loc[:-1])
@@ -311,10 +333,67 @@ def derived_magnitude_problems(sc: Scenario) -> list[tuple[str, str]]:
     return [p for p in out if not (p in seen or seen.add(p))]
 
 
-def _attribute(problems: list[Problem], overrides: dict[str, tuple[str, int | None]] | None) -> list[Problem]:
-    """Point a problem at the --set or variant that supplied its value, not at the file's line."""
+@dataclass(frozen=True)
+class Origin:
+    """Where a value that replaced the file's own came from.
+
+    ``text`` names it in a hint (``--set chips.a.unit_price=5``, ``variant cut``);
+    ``within`` is the location in the file of the table that holds the change
+    (``("variants", "cut")``, ``("uncertainty", "outcomes", "bad", "changes")``),
+    empty for ``--set``: a message about such a value is located at the change
+    itself, ``variants.cut.sites.cn.budget.amount``, at its line.
+    """
+
+    text: str
+    line: int | None = None
+    within: tuple = ()
+
+
+# tables whose keys are whole dotted paths: variants.<name>.<path>, uncertainty.outcomes.<name>.changes.<path>
+def _dotted_table(parts: list) -> int:
+    """How many leading parts of a split path name a table keyed by dotted paths (0 if none)."""
+    if len(parts) > 2 and parts[0] == "variants":
+        return 2
+    if len(parts) > 4 and parts[:2] == ["uncertainty", "outcomes"] and parts[3] == "changes":
+        return 4
+    return 0
+
+
+def loc_of(path: str, data: Any = None) -> tuple:
+    """The location tuple of a dotted path, keeping a variant's or an outcome's dotted keys whole.
+
+    ``variants.cut.sites.cn.budget.amount`` is ``("variants", "cut", "sites.cn.budget.amount")``;
+    with ``data`` the longest key that exists in that table wins, so a path
+    into a change's value (``...changes.export_controls.licenses.h20.chip``)
+    finds the change ``export_controls.licenses.h20`` and then ``chip``.
+    """
+    parts = path.split(".")
+    n = _dotted_table(parts)
+    if not n:
+        return tuple(int(x) if x.isdigit() else x for x in parts)
+    head, rest = tuple(parts[:n]), parts[n:]
+    table: Any = data
+    for k in head:
+        table = table.get(k) if isinstance(table, dict) else None
+    for k in range(len(rest), 0, -1):
+        key = ".".join(rest[:k])
+        if isinstance(table, dict) and key in table:
+            return head + (key,) + tuple(int(x) if x.isdigit() else x for x in rest[k:])
+    return head + (".".join(rest),)
+
+
+def _attribute(
+    problems: list[Problem], overrides: dict[str, Origin] | None, src: Source | None = None, context: str = "",
+) -> list[Problem]:
+    """Point a problem at the override that supplied its value, not at the file's line it replaced.
+
+    A value from a table in the file (a variant, an outcome's changes) is
+    located at that change; a value from ``--set`` is named in the hint.
+    ``context`` ("with variant cut applied") is added to problems that no
+    override explains.
+    """
     if not overrides:
-        return problems
+        overrides = {}
     out = []
     for p in problems:
         paths = [p.path]
@@ -327,49 +406,67 @@ def _attribute(problems: list[Problem], overrides: dict[str, tuple[str, int | No
             if found and found[-1] not in hits:
                 hits.append(found[-1])
         if not hits:
-            out.append(p)
+            out.append(Problem(p.message, path=p.path, line=p.line, hint="; ".join(x for x in (p.hint, context) if x))
+                       if context else p)
             continue
         hits.sort(key=list(overrides).index)
-        origins = [overrides[h][0] for h in hits]
-        lines = {overrides[h][1] for h in hits}
+        origins = [overrides[h] for h in hits]
+        if len(hits) == 1 and origins[0].within:
+            o, within = hits[0], origins[0].within
+            rest = p.path[len(o) + 1:] if p.path.startswith(o + ".") else ""
+            loc = within + (o,) + tuple(int(x) if x.isdigit() else x for x in rest.split(".") if x)
+            line = (src.line_of(loc) if src else None) or origins[0].line
+            path = ".".join(map(str, within + (o,))) + (f".{rest}" if rest else "")
+            out.append(Problem(p.message, path=path, line=line, hint=p.hint))
+            continue
+        lines = {org.line for org in origins}
         line = lines.pop() if len(lines) == 1 else None
         hint = f"{p.hint}; " if p.hint else ""
-        what = f"the value came from {origins[0]}" if len(origins) == 1 else "the values came from " + " and ".join(origins)
+        what = (f"the value came from {origins[0].text}" if len(origins) == 1
+                else "the values came from " + " and ".join(org.text for org in origins))
         out.append(Problem(p.message, path=p.path, line=line, hint=hint + what))
     return out
 
 
 def validate_data(
     data: dict, src: Source | None = None, file: str | None = None,
-    overrides: dict[str, tuple[str, int | None]] | None = None,
+    overrides: dict[str, Origin] | None = None, context: str = "",
 ) -> Scenario:
     """Validate plain data into a Scenario, or raise InputError naming each path.
 
-    ``overrides`` maps a dotted path to (where its value came from, line or
-    None), e.g. ``{"sites.cn.budget.amount": ("--set sites.cn.budget.amount=-1", None)}``,
-    so a message about that value names the override rather than the file's line.
+    ``overrides`` maps a dotted path to the :class:`Origin` of its value, e.g.
+    ``{"sites.cn.budget.amount": Origin("--set sites.cn.budget.amount=-1")}``,
+    so a message about that value names the override rather than the file's
+    line. ``context`` is said with every other problem ("in outcome h20_denied").
     """
     where = file or (src.path if src else None)
 
     def line(path: str) -> int | None:
-        return src.line_of(tuple(int(x) if x.isdigit() else x for x in path.split("."))) if src else None
+        return src.line_of(loc_of(path, data)) if src else None
 
     bools = bool_number_problems(data) + magnitude_problems(data)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as e:
-        probs = problems_from_validation(e, src)
+        probs = problems_from_validation(e, src, data)
         # true/false in a number field is the real cause of any complaint about that value
         said = {_loc_path(loc): m for loc, m in bools}
         probs = [Problem(said[p.path], path=p.path, line=p.line) if p.path in said else p for p in probs]
         taken = {p.path for p in probs}
         probs += [Problem(m, path=_loc_path(loc), line=src.line_of(loc) if src else None)
                   for loc, m in bools if _loc_path(loc) not in taken]
-        raise InputError(_attribute(probs, overrides), file=where) from None
+        raise InputError(_attribute(probs, overrides, src, context), file=where) from None
     extra = [(_loc_path(loc), m) for loc, m in bools]
     said = {p for p, _ in extra}
     extra += country_problems(sc) + [(p, m) for p, m in derived_magnitude_problems(sc) if p not in said]
     extra += compliance.problems(sc)
     if extra:
-        raise InputError(_attribute([Problem(m, path=p, line=line(p)) for p, m in extra], overrides), file=where)
+        raise InputError(_attribute([Problem(m, path=p, line=line(p)) for p, m in extra], overrides, src, context),
+                         file=where)
     return sc
+
+
+def scenario_warnings(sc: Scenario, src: Source | None = None, data: Any = None) -> list[ScenarioWarning]:
+    """The located warnings of a valid scenario (allowed, probably not meant; never fatal)."""
+    return [ScenarioWarning(m, path=p, line=src.line_of(loc_of(p, data)) if src else None)
+            for p, m in warning_problems(sc)]

@@ -184,12 +184,12 @@ VARIANTS = str(FIXTURES / "badinput_variants.yaml")
         (BYTEDANCE, ["--variant", "nope"],
          "error: {file}: variants: unknown variant 'nope'; known variants: budget_cut_20, domestic_70, h20_licence_denied"),
         (VARIANTS, ["--variant", "bad_budget"],
-         "error: {file}:17: sites.cn.budget.amount: -1: must be greater than 0 (the value came from variant bad_budget)"),
+         "error: {file}:17: variants.bad_budget.sites.cn.budget.amount: -1: must be greater than 0"),
         (VARIANTS, ["--variant", "bad_vendor"],
-         "error: {file}:19: chips.b.vendor: unknown vendor 'nvidai'; known: dom, us (the value came from variant bad_vendor)"),
+         "error: {file}:19: variants.bad_vendor.chips.b.vendor: unknown vendor 'nvidai'; known: dom, us"),
         (VARIANTS, ["--variant", "bad_min"],
-         "error: {file}:21: chips.a.min_units: min_units (80) is above max_units (50); lower min_units or raise max_units "
-         "(the value came from variant bad_min)"),
+         "error: {file}:21: variants.bad_min.chips.a.min_units: min_units (80) is above max_units (50); "
+         "lower min_units or raise max_units"),
         (VARIANTS, ["--variant", "bad_budget", "--set", "sites.cn.budget.amount=0"],
          "error: {file}: sites.cn.budget.amount: 0: must be greater than 0 (the value came from --set sites.cn.budget.amount=0)"),
     ],
@@ -222,10 +222,33 @@ def _minimal(extra: str) -> str:
 
 def test_norway_is_a_country_not_false(tmp_path):
     p = tmp_path / "no.yaml"
-    p.write_text(_minimal("vendors:\n  v: {origin: NO}\ninteger_units: yes\n"))
+    p.write_text(_minimal("vendors:\n  v: {origin: NO}\ninteger_units: false\n"))
     s = io.load(p).scenario
     assert s.vendors["v"].origin == "NO"
-    assert s.integer_units is True  # yes/no still work for the boolean fields
+    assert s.integer_units is False
+
+
+@pytest.mark.parametrize(
+    "typed, fix",
+    [("yes", "write true, not yes"), ("no", "write false, not no"), ("On", "write true, not On"),
+     ("off", "write false, not off"), ("1", "write true or false"), ("'true'", "write true or false")],
+)
+def test_only_true_and_false_are_booleans(typed, fix, tmp_path):
+    # the README's rule: YAML 1.1's yes/no/on/off (and 1/0) are refused in a boolean field, not guessed
+    p = tmp_path / "b.yaml"
+    p.write_text(_minimal(f"vendors:\n  v: {{origin: CN}}\ninteger_units: {typed}\n"))
+    with pytest.raises(InputError) as e:
+        io.load(p)
+    shown = {"1": "1", "'true'": "'true'"}.get(typed, repr(typed))
+    assert e.value.render() == f"{p}:10: integer_units: {shown}: expected true or false ({fix})"
+
+
+def test_a_boolean_from_set_must_be_true_or_false():
+    with pytest.raises(InputError) as e:
+        io.load(BYTEDANCE, sets=["integer_units=yes"])
+    assert str(e.value) == (f"{BYTEDANCE}: integer_units: 'yes': expected true or false "
+                            "(write true, not yes; the value came from --set integer_units=yes)")
+    assert io.load(BYTEDANCE, sets=["integer_units=false"]).scenario.integer_units is False
 
 
 @pytest.mark.parametrize(

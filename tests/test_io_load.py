@@ -187,3 +187,60 @@ def test_parse_value():
     assert io.parse_value("true") is True
     assert io.parse_value("CN") == "CN"
     assert io.parse_value("{amount: 5}") == {"amount": 5}
+
+
+# ------------------------------------------------------------------ located lines in version-2 shapes
+
+V2_LOCATED = textwrap.dedent(
+    """\
+    schema_version: 2
+    name: loc
+    periods: [q1, q2]
+    flexibility: {gpgpu: 1.0}
+    vendors:
+      huawei:
+        origin: CN
+        capacity_units:
+          q1: 100
+          q2: -5
+    chips:
+      a: {vendor: huawei, architecture: gpgpu, int8_tops: 1, unit_price: 1}
+    sites:
+      cn:
+        country: CN
+        power_mw: lots
+        budget: {amount: 10}
+    export_controls:
+      licenses:
+        a_cn:
+          chip: a
+          country: CN
+          status: deny
+          form: q1
+    """
+)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_union_branches_aliases_and_licences_by_id_are_located_at_their_line(tmp_path, suffix):
+    import yaml
+
+    p = tmp_path / f"loc{suffix}"
+    text = V2_LOCATED if suffix == ".yaml" else json.dumps(yaml.safe_load(V2_LOCATED), indent=2)
+    p.write_text(text)
+    lines = text.splitlines()
+
+    def line(fragment):
+        (n,) = [i + 1 for i, t in enumerate(lines) if fragment in t]
+        return n
+
+    with pytest.raises(InputError) as ei:
+        io.load(p)
+    assert [(q.line, q.path, q.message, q.hint) for q in ei.value.problems] == [
+        # a number-or-mapping field given as a mapping: the period's own line (pydantic's union tag is dropped)
+        (line('q2": -5' if suffix == ".json" else "q2: -5"), "vendors.huawei.capacity_units.q2",
+         "-5: must be greater than or equal to 0", ""),
+        (line("lots"), "sites.cn.power_mw", "'lots': expected a number", ""),
+        # licences given as a mapping id -> licence; 'form' is near the alias 'from' of the field from_
+        (line("form"), "export_controls.licenses.a_cn.form", "unknown field 'form'", "did you mean from?"),
+    ]

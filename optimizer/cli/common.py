@@ -143,5 +143,28 @@ def echo_json(text: str) -> None:
     click.echo(text)
 
 
+def _unique_warnings(loadeds) -> list[tuple[str, object]]:
+    seen: set = set()
+    out = []
+    for loaded in loadeds:
+        for w in loaded.warnings:
+            key = (loaded.path, w.line, w.path, w.message)
+            if key not in seen:
+                seen.add(key)
+                out.append((loaded.path, w))
+    return out
+
+
+def say_warnings(*loadeds) -> None:
+    """Print each scenario warning once on stderr: ``warning: FILE:LINE: path: message``."""
+    for file, w in _unique_warnings(loadeds):
+        click.echo(f"warning: {w.render(file)}", err=True)
+
+
+def warnings_json(*loadeds) -> list[dict]:
+    """The same warnings for a JSON document's ``"warnings"`` list."""
+    return [w.to_dict(file) for file, w in _unique_warnings(loadeds)]
+
+
 def note(text: str) -> None:
     click.echo(text, err=True)

@@ -9,7 +9,8 @@ from .. import io
 from ..errors import ChipallocError, InfeasibleError, InputError
 from ..plan import make_plan
 from ..report import json_out, terminal
-from .common import debug_option, guarded, note, report_options, report_target, scenario_options
+from .common import (debug_option, guarded, note, report_options, report_target, say_warnings, scenario_options,
+                     warnings_json)
 
 
 @click.command("validate")
@@ -17,15 +18,20 @@ from .common import debug_option, guarded, note, report_options, report_target, 
 @debug_option
 @guarded
 def validate_cmd(files: tuple[str, ...], debug: bool) -> None:
-    """Check scenario files; print `ok` for each good one. Exit 0 when all are good, else 2."""
+    """Check scenario files, every outcome, and every variant applied alone; print `FILE: ok` for each good one.
+
+    Warnings (allowed, probably not meant) go to stderr and do not fail a file.
+    Exit 0 when all files are good, else 2.
+    """
     bad = 0
     for f in files:
         try:
-            io.load(f)
+            loaded = io.check(f)
         except InputError as e:
             bad += 1
             click.echo(f"error: {e.render()}", err=True)
         else:
+            say_warnings(loaded)
             click.echo(f"{f}: ok")
     if bad:
         sys.exit(2)
@@ -35,7 +41,8 @@ def validate_cmd(files: tuple[str, ...], debug: bool) -> None:
 @click.argument("file", type=click.Path())
 @scenario_options
 @report_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout (the summary is not printed).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document to stdout; the summary is not printed (stderr gets only warnings and errors).")
 @debug_option
 @guarded
 def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, debug) -> None:
@@ -43,6 +50,7 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, d
     from ..report.workbook import write_plan_workbook
 
     loaded = io.load(file, variants=variants, sets=sets)
+    say_warnings(loaded)
     target = report_target(output, no_report, force, file)
     plan = make_plan(loaded, solver=solver, raise_on_status=False)
     if not plan.result.ok:
@@ -55,6 +63,7 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, d
                                        extra_sheets=_analysis_sheets(sens, breakeven)))
     if as_json:
         doc = json_out.plan_dict(plan, report=path)
+        doc["warnings"] = warnings_json(loaded)
         doc["sensitivity"] = sens.to_dict()
         doc["break_even"] = [b.to_dict() for b in breakeven]
         click.echo(json_out.dumps(doc))
@@ -106,6 +115,7 @@ def _not_optimal(plan, target, as_json) -> None:
         err = ChipallocError(f"the solver failed: {plan.result.message or status}")
     if as_json:
         doc = json_out.plan_dict(plan, report=report)
+        doc["warnings"] = warnings_json(plan.loaded) if plan.loaded is not None else []
         if diagnosis is not None:
             doc["diagnosis"] = diagnosis.to_dict()
         click.echo(json_out.dumps(doc))

@@ -20,7 +20,8 @@ from ..analysis import sweep as sweep_mod
 from ..analysis import tornado as tornado_mod
 from ..errors import InfeasibleError, UnboundedError
 from ..report import json_out, whatif_out
-from .common import debug_option, guarded, note, report_options, report_target, scenario_options
+from .common import (debug_option, guarded, note, report_options, report_target, say_warnings, scenario_options,
+                     warnings_json)
 
 PROGRESS_MIN = 6  # show a progress bar from this many solves on (and only on a terminal)
 
@@ -36,7 +37,8 @@ def progress(n: int, label: str) -> Iterator[Callable | None]:
 
 
 json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document to stdout (the table is not printed)."
+    "--json", "as_json", is_flag=True,
+    help="Print one JSON document to stdout; the table is not printed (stderr gets only warnings and errors).",
 )
 
 
@@ -63,6 +65,7 @@ def sweep_cmd(file, varies, sets, variants, solver, output, force, no_report, as
           --vary sites.cn.budget.amount=30e9:50e9:3
     """
     loaded = io.load(file, variants=variants, sets=sets)
+    say_warnings(loaded)
     vs, points = sweep_mod.prepare(loaded, list(varies))  # every point validated before any solve
     target = report_target(output, no_report, force, file, "-sweep")
     with progress(len(points), "sweep") as tick:
@@ -73,7 +76,7 @@ def sweep_cmd(file, varies, sets, variants, solver, output, force, no_report, as
 
         path = target.write(write_sweep_workbook, res)
     if as_json:
-        click.echo(json_out.dumps(whatif_out.sweep_doc(res, report=path)))
+        click.echo(json_out.dumps({**whatif_out.sweep_doc(res, report=path), "warnings": warnings_json(loaded)}))
     else:
         note(whatif_out.sweep_text(res, report=path))
 
@@ -98,6 +101,7 @@ def tornado_cmd(file, pct, params, sets, variants, solver, output, force, no_rep
     Exit 3 when the base scenario is infeasible, 4 when it is unbounded.
     """
     loaded = io.load(file, variants=variants, sets=sets)
+    say_warnings(loaded)
     target = report_target(output, no_report, force, file, "-tornado")
     n = 2 * len(params or tornado_mod.default_params(loaded.scenario))
     try:
@@ -108,7 +112,8 @@ def tornado_cmd(file, pct, params, sets, variants, solver, output, force, no_rep
         if as_json:
             status = "infeasible" if isinstance(e, InfeasibleError) else "unbounded"
             diag = getattr(e, "diagnosis", None)
-            click.echo(json_out.dumps(whatif_out.tornado_failed_doc(loaded, solver, pct, status, diag)))
+            doc = whatif_out.tornado_failed_doc(loaded, solver, pct, status, diag)
+            click.echo(json_out.dumps({**doc, "warnings": warnings_json(loaded)}))
         raise
     path = None
     if target is not None:
@@ -116,7 +121,7 @@ def tornado_cmd(file, pct, params, sets, variants, solver, output, force, no_rep
 
         path = target.write(write_tornado_workbook, res)
     if as_json:
-        click.echo(json_out.dumps(whatif_out.tornado_doc(res, report=path)))
+        click.echo(json_out.dumps({**whatif_out.tornado_doc(res, report=path), "warnings": warnings_json(loaded)}))
     else:
         note(whatif_out.tornado_text(res, report=path))
 
@@ -138,6 +143,7 @@ def compare_cmd(targets, sets, variants, solver, output, force, no_report, as_js
       chipalloc compare scenarios/bytedance-2025.yaml scenarios/bytedance-2025.yaml@h20_licence_denied
     """
     tg = compare_mod.load_targets(list(targets), variants=variants, sets=sets)  # all validated before any solve
+    say_warnings(*(t.loaded for t in tg))
     first_file = tg[0].file
     target = report_target(output, no_report, force, first_file, "-compare")
     with progress(len(tg), "compare") as tick:
@@ -148,6 +154,7 @@ def compare_cmd(targets, sets, variants, solver, output, force, no_report, as_js
 
         path = target.write(write_compare_workbook, res)
     if as_json:
-        click.echo(json_out.dumps(whatif_out.compare_doc(res, report=path)))
+        doc = whatif_out.compare_doc(res, report=path)
+        click.echo(json_out.dumps({**doc, "warnings": warnings_json(*(t.loaded for t in tg))}))
     else:
         note(whatif_out.compare_text(res, report=path))

@@ -87,6 +87,12 @@ def summary(plan: Plan, report: str | None = None) -> str:
 
 
 def _applied(a: dict) -> str:
+    """``variant NAME`` or ``--set PATH=VALUE``, with what it replaced whole and what else it set."""
     if "variant" in a:
-        return f"variant {a['variant']}"
-    return f"--set {a['set']}={a['value']}"
+        text = f"variant {a['variant']}"
+        said = [f"replaces the whole {p}: {what}" for p, what in (a.get("replaces") or {}).items()]
+    else:
+        text = f"--set {a['set']}={a['value']}"
+        said = [f"replaces the whole {a['replaces']}"] if a.get("replaces") else []
+    said += [f"so {p}={v:g}" for p, v in (a.get("also_set") or {}).items()]
+    return text + (f" ({'; '.join(said)})" if said else "")
