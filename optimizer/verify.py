@@ -632,27 +632,15 @@ def _evaluate(s: Scenario, orders: Orders, outcomes: dict[str, Scenario] | None)
 
 
 def _min_order_problems(s: Scenario, orders: Orders, worlds: list[_World]) -> list[str]:
-    """min_order_units: a chip bought at a site at all is bought there in at least that quantity (per world)."""
+    """min_order_units: an order placed at all (site, chip, order period) is at least that many units."""
     out = []
-    T = len(_periods(s))
-    for w in worlds:
-        g = w.s
-        tot: dict[tuple[str, str], float] = {}
-        for (site, chip, pid, o), u in orders.purchases.items():
-            if o is not None and o != w.name:
-                continue
-            c = g.chips[chip]
-            t = _period_index(s, pid)
-            d = t + g.vendors[c.vendor].lead_time
-            if d > T - 1 or _export_decision(g, site, chip, d) == "deny":
-                continue  # stranded
-            tot[(site, chip)] = tot.get((site, chip), 0.0) + u
-        for (site, chip), u in sorted(tot.items()):
-            m = g.chips[chip].min_order_units
-            if m is not None and ABS_UNIT_TOL < u < m - REL_TOL * max(1.0, m):
-                sfx = f"@{w.name}" if w.name is not None else ""
-                out.append(f"min_order[{site},{chip}]{sfx}: {u:,.6g} units of {chip} at {site}, "
-                           f"below the minimum order of {m:,.6g}")
+    for (site, chip, pid, o), u in sorted(orders.purchases.items(), key=lambda kv: tuple(str(x) for x in kv[0])):
+        g = next((w.s for w in worlds if w.name == o), s) if o is not None else s
+        m = g.chips[chip].min_order_units
+        if m is not None and ABS_UNIT_TOL < u < m - REL_TOL * max(1.0, m):
+            label = f"min_order[{site},{chip}" + (f",{pid}" if pid is not None else "") + "]" + (f"@{o}" if o else "")
+            when = f" in {pid}" if pid is not None else ""
+            out.append(f"{label}: an order of {u:,.6g} units of {chip} at {site}{when}, below the minimum order of {m:,.6g}")
     return out
 
 

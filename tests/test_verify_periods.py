@@ -92,7 +92,7 @@ def test_min_order_units_if_bought_at_all():
     assert verify.violations(s, orders({("cn", "b", "q2"): 20})) == []
     assert verify.violations(s, orders({})) == []  # not bought at all: fine
     bad = verify.violations(s, orders({("cn", "b", "q2"): 5}))
-    assert bad == ["min_order[cn,b]: 5 units of b at cn, below the minimum order of 20"]
+    assert bad == ["min_order[cn,b,q2]: an order of 5 units of b at cn in q2, below the minimum order of 20"]
 
 
 def test_vendor_share_at_one_site():

@@ -127,20 +127,19 @@ def build(s: Scenario, outcomes: dict[str, Scenario] | None = None) -> Model:
             parts.append(lease_columns(sk, co, lease_keys(sk, co, range(r, T), dk), k, suffix))
             layer_specs.append((k, name, unc.outcomes[name].probability, sk, dk))
     var = VarTable.concat(parts)
-    # 0/1 "bought" columns for min_order_units, one per (site, chip) with purchase columns, per layer
-    picks = []
-    for code, name, _, sk, _ in layer_specs:
-        mine = (var.kind == BUY) & ((var.outcome == NONE) | (var.outcome == code))
-        pairs = sorted({(int(a), int(b)) for a, b in zip(var.site[mine], var.chip[mine])
-                        if sk.chips[co.chips[b]].min_order_units is not None})
-        if pairs:
-            picks.append(pick_columns(pairs, co, code, f"@{name}" if name is not None else ""))
-    var = VarTable.concat([var] + picks)
+    # 0/1 "ordered" columns for min_order_units: one per purchase column of such a chip (its governing
+    # scenario: the base for a shared column, the outcome for its own)
+    gov = {code: sk for code, _, _, sk, _ in layer_specs}
+    buy_cols = [j for j in np.flatnonzero(var.kind == BUY)
+                if (gov.get(int(var.outcome[j]), s) if int(var.outcome[j]) != NONE else s)
+                .chips[co.chips[var.chip[j]]].min_order_units is not None]
+    if buy_cols:
+        var = VarTable.concat([var, pick_columns(var, np.array(buy_cols, dtype=np.int64), co)])
 
     layers: list[Layer] = []
-    for code, name, p, sk, dk in layer_specs:
+    for i, (code, name, p, sk, dk) in enumerate(layer_specs):
         cols = np.flatnonzero((var.kind != AUX) & ((var.outcome == NONE) | (var.outcome == code)))
-        layers.append(layer_data(sk, co, var, cols, code, name, p, refund, dk))
+        layers.append(layer_data(sk, co, var, cols, code, name, p, refund, dk, base=s, first=i == 0))
 
     blocks: list[tuple[RowBlock, int]] = []
     for L in layers:

@@ -19,8 +19,8 @@ budget rows, at ``1 - refund_on_denial`` of their price):
 - ``vendor_share[s,v]``    the same over site s's orders                  <= 0
 - ``capacity[v]`` / ``capacity[v,t]``: units of v delivered (in t)        <= capacity
 - ``chip_min[c]`` / ``chip_max[c]``: units of c ordered                   >= / <= bound
-- ``min_order[s,c]``       sum_t x[s,c,t] - m z[s,c]                      >= 0   (z = 1 if c is bought at s)
-- ``order_link[s,c]``      sum_t x[s,c,t] - M z[s,c]                      <= 0   (M: the most that could be bought)
+- ``min_order[s,c,t]``     x[s,c,t] - m z[s,c,t]                          >= 0   (z = 1 if the order is placed)
+- ``order_link[s,c,t]``    x[s,c,t] - M z[s,c,t]                          <= 0   (M: the most that order could be)
 - ``power[s]`` / ``power[s,t]``: watts of units delivered by t            <= MW x 1e6
 - ``tpp_cap[k]``           TPP of capped purchases and leases in country k <= cap
 - ``lease_max[o,t]``       units of lease o in service in t               <= max_units
@@ -356,43 +356,55 @@ class ChipMax(Family):
 
 
 class MinOrder(Family):
-    """``min_order_units``: a chip bought at a site at all is bought there in at least that quantity.
+    """``min_order_units``: an order placed at all (a site, a chip, an order period) is at least that many units.
 
-    ``z[s,c]`` (0/1) says whether it is bought; ``min_order`` forces at least m units when z = 1 and
-    ``order_link`` forces z = 1 whenever anything is bought (M: the most units the site could ever buy,
-    from the chip's maximum, its vendor's capacity, the budgets and the site's power).
+    ``z`` (0/1, column ``ordered[...]``) says whether the order is placed; ``min_order`` forces at least m units
+    when z = 1 and ``order_link`` forces z = 1 whenever anything is ordered (M: the most units that order could
+    ever be, from the chip's maximum, its vendor's capacity, the budgets and the site's power). Rows belong to
+    the layer that owns the order (a shared order's rows are written once, with the base's m).
     """
 
     kind = "min_order"
 
     def build(self, L: Layer, co: Coords) -> list[RowBlock]:
-        s = L.scenario
         b = RowBlock(self.kind)
         link = RowBlock("order_link")
-        buy = (L.kind == BUY) & ~L.stranded
-        for j in np.flatnonzero(L.kind == PICK):
-            si, ci = int(L.site[j]), int(L.chip[j])
-            sid, cid = co.sites[si], co.chips[ci]
-            m = s.chips[cid].min_order_units
-            mine = buy & (L.site == si) & (L.chip == ci)
-            r = b.add_row(_label("min_order", [sid, cid], L.suffix), ">=", 0.0, cid, (sid, cid))
-            b.add_entries(r, L.cols[mine], 1.0)
-            b.add_entries(r, L.cols[j:j + 1], -float(m or 0.0))
-            big = most_units(L, mine)
+        picks = np.flatnonzero(L.kind == PICK)
+        if not picks.size:
+            return [b, link]
+        var = L.var
+        owner_first = L.first
+        for j in picks:
+            col = int(L.cols[j])
+            o = int(var.outcome[col])
+            if not ((o == NONE and owner_first) or (o != NONE and o == L.code)):
+                continue
+            buy = int(var.ref[col])
+            loc = int(np.flatnonzero(L.cols == buy)[0])
+            sid, cid = co.sites[var.site[buy]], co.chips[var.chip[buy]]
+            g = L.scenario if o != NONE else L.base
+            m = float(g.chips[cid].min_order_units or 0.0)
+            parts = [sid, cid] + ([co.periods[var.period[buy]]] if co.dated else [])
+            sfx = L.suffix if o != NONE else ""
+            r = b.add_row(_label("min_order", parts, sfx), ">=", 0.0, cid, (sid, cid, int(var.period[buy])))
+            b.add_entries(r, np.array([buy]), 1.0)
+            b.add_entries(r, np.array([col]), -m)
+            big = most_units(L, loc)
             if math.isfinite(big):
-                r2 = link.add_row(_label("order_link", [sid, cid], L.suffix), "<=", 0.0, cid, (sid, cid))
-                link.add_entries(r2, L.cols[mine], 1.0)
-                link.add_entries(r2, L.cols[j:j + 1], -max(big, float(m or 0.0)))
+                r2 = link.add_row(_label("order_link", parts, sfx), "<=", 0.0, cid, (sid, cid, int(var.period[buy])))
+                link.add_entries(r2, np.array([buy]), 1.0)
+                link.add_entries(r2, np.array([col]), -max(big, m))
         return [b, link]
 
     def unit(self, s: Scenario, row: RowRef) -> str:
         return "units"
 
     def rule_text(self, s: Scenario, row: RowRef) -> str:
-        sid, cid = row.key
+        sid, cid, t = row.key
+        when = f" in {s.period_ids[t]}" if s.has_periods else ""
         if row.family == "order_link":
-            return f"{row.name}: {cid} counts as bought at {sid} when any is ordered"
-        return f"{row.name}: if {cid} is bought at {sid}, at least {num(s.chips[cid].min_order_units or 0)} units"
+            return f"{row.name}: an order of {cid} at {sid}{when} counts as placed when any is ordered"
+        return f"{row.name}: an order of {cid} at {sid}{when} is at least {num(s.chips[cid].min_order_units or 0)} units"
 
     def parameter(self, s: Scenario, row: RowRef) -> Parameter | None:
         if row.family == "order_link":
@@ -402,17 +414,14 @@ class MinOrder(Family):
     def meaning(self, s: Scenario, row: RowRef, shadow: float, weight: float) -> str:
         if row.family == "order_link":
             return ""
-        return f"each unit less of the {row.key[1]} minimum order at {row.key[0]} changes effective TOPS by {sig(-shadow)}"
+        return f"each unit less in the {row.key[1]} minimum order at {row.key[0]} changes effective TOPS by {sig(-shadow)}"
 
 
-def most_units(L: Layer, mine: np.ndarray) -> float:
-    """An upper bound on the units of the columns ``mine`` (one chip at one site) in any plan of layer ``L``."""
+def most_units(L: Layer, loc: int) -> float:
+    """An upper bound on the units of one purchase column (local index ``loc`` in layer ``L``) in any plan."""
     s = L.scenario
-    if not mine.any():
-        return 0.0
-    j = np.flatnonzero(mine)
-    cid = sorted(s.chips)[int(L.chip[j[0]])]
-    sid = sorted(s.sites)[int(L.site[j[0]])]
+    cid = sorted(s.chips)[int(L.chip[loc])]
+    sid = sorted(s.sites)[int(L.site[loc])]
     c = s.chips[cid]
     bounds = [math.inf]
     if c.max_units is not None:
@@ -420,18 +429,24 @@ def most_units(L: Layer, mine: np.ndarray) -> float:
     cap = s.vendors[c.vendor].capacity_units
     if cap is not None and not isinstance(cap, dict):
         bounds.append(cap)
-    elif isinstance(cap, dict) and len(cap) == s.n_periods:
-        bounds.append(sum(cap.values()))
-    cheapest = float(L.price[j].min()) if len(j) else 0.0
-    if cheapest > 0:
+    elif isinstance(cap, dict) and s.period_ids[int(L.delivery[loc])] in cap:
+        bounds.append(cap[s.period_ids[int(L.delivery[loc])]])
+    price = float(L.price[loc])
+    if price > 0:
         for money in (s.sites[sid].budget, s.budget):
             if money is not None:
-                bounds.append(s.money(money) / cheapest)
+                bounds.append(s.money(money) / price)
+                pp = (money.per_period or {}).get(s.period_ids[int(L.period[loc])]) if s.has_periods else None
+                if pp is not None:
+                    bounds.append(pp * s.rate(money.currency) / price)
     pw = s.sites[sid].power_mw
     if pw is not None and c.power_w:
-        most_mw = max(pw.values()) if isinstance(pw, dict) and len(pw) == s.n_periods else (
-            pw if not isinstance(pw, dict) else math.inf)
-        bounds.append(most_mw * 1e6 / c.power_w)
+        if isinstance(pw, dict):
+            later = [mw for p, mw in pw.items() if s.period_ids.index(p) >= int(L.delivery[loc])]
+            if later:
+                bounds.append(min(later) * 1e6 / c.power_w)
+        else:
+            bounds.append(pw * 1e6 / c.power_w)
     return float(math.ceil(min(bounds))) if math.isfinite(min(bounds)) else math.inf
 
 

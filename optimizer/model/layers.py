@@ -56,6 +56,9 @@ class Layer:
     tpp: np.ndarray
     power_w: np.ndarray
     refund: float  # fraction of a stranded order's price that comes back
+    var: VarTable = None  # the model's columns (for rows that follow links between columns)
+    base: Scenario = None  # the base scenario (governs shared columns)
+    first: bool = True  # the first layer (writes the rows of shared orders that belong to no outcome)
 
     def of(self, kind: int) -> np.ndarray:
         return self.kind == kind
@@ -157,17 +160,18 @@ def lease_columns(s: Scenario, co: Coords, keys: list[tuple[int, int]], outcome:
                     np.ones(n), np.full(n, bool(s.integer_units)), np.zeros(n), np.full(n, np.inf))
 
 
-def pick_columns(pairs: list[tuple[int, int]], co: Coords, outcome: int, suffix: str) -> VarTable:
-    n = len(pairs)
-    k = np.array(pairs, dtype=np.int32).reshape(n, 2)
+def pick_columns(var: VarTable, buy_cols: np.ndarray, co: Coords) -> VarTable:
+    """One 0/1 column per purchase column in ``buy_cols`` (same site, chip, period and outcome)."""
+    n = len(buy_cols)
     none = np.full(n, NONE, dtype=np.int32)
-    names = [_name("bought", [co.sites[si], co.chips[ci]], suffix) for si, ci in pairs]
-    return VarTable(names, np.full(n, PICK, dtype=np.int8), k[:, 0], k[:, 1], none, none, np.full(n, outcome, np.int32),
-                    np.ones(n), np.ones(n, dtype=bool), np.zeros(n), np.ones(n))
+    names = [var.name[j].replace("units[", "ordered[", 1) for j in buy_cols]
+    return VarTable(names, np.full(n, PICK, dtype=np.int8), var.site[buy_cols], var.chip[buy_cols], var.period[buy_cols],
+                    none, var.outcome[buy_cols], np.ones(n), np.ones(n, dtype=bool), np.zeros(n), np.ones(n),
+                    np.asarray(buy_cols, dtype=np.int64) + 0)
 
 
 def layer_data(s: Scenario, co: Coords, var: VarTable, cols: np.ndarray, code: int, name: str | None, probability: float,
-               refund: float, decider: _Decider) -> Layer:
+               refund: float, decider: _Decider, base: Scenario | None = None, first: bool = True) -> Layer:
     """The numbers layer ``s`` gives to columns ``cols`` (shared and own)."""
     T = s.n_periods
     kind = var.kind[cols]
@@ -223,4 +227,4 @@ def layer_data(s: Scenario, co: Coords, var: VarTable, cols: np.ndarray, code: i
     power = np.where(chip >= 0, c_power[ci], 0.0)
     suffix = f"@{name}" if name is not None else ""
     return Layer(code, name, probability, s, suffix, cols, kind, site, chip, vendor, period, delivery, lease, price,
-                 stranded, capped, domestic, effective, tops, int8, tpp, power, refund)
+                 stranded, capped, domestic, effective, tops, int8, tpp, power, refund, var, base or s, first)

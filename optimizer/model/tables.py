@@ -11,8 +11,8 @@ Column kinds:
   (``units[site,chip]`` without periods, ``units[site,chip,period]`` with them);
 - ``LEASE``: units newly leased from an operator from a start period
   (``lease[id]`` / ``lease[id,period]``);
-- ``PICK``: 0/1, "this chip is bought at this site" (``bought[site,chip]``), for
-  ``min_order_units``;
+- ``PICK``: 0/1, "this order is placed" (``ordered[site,chip]`` / ``ordered[site,chip,period]``), one per
+  purchase column of a chip with ``min_order_units`` (``ref`` is that purchase column);
 - ``AUX``: the risk measure's helper columns (CVaR's threshold and excesses,
   the worst case's floor).
 
@@ -65,6 +65,11 @@ class VarTable:
     integer: np.ndarray  # bool
     lower: np.ndarray  # in units
     upper: np.ndarray  # in units (inf where unbounded)
+    ref: np.ndarray = None  # PICK: the purchase column it switches on; NONE elsewhere
+
+    def __post_init__(self) -> None:
+        if self.ref is None:
+            self.ref = np.full(len(self.name), NONE, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.name)
@@ -102,7 +107,7 @@ class VarTable:
         })
 
 
-_ARRAYS = ("kind", "site", "chip", "period", "lease", "outcome", "scale", "integer", "lower", "upper")
+_ARRAYS = ("kind", "site", "chip", "period", "lease", "outcome", "scale", "integer", "lower", "upper", "ref")
 
 
 @dataclass

@@ -23,6 +23,19 @@ def test_min_order_units_buys_enough_or_none(solver):
     assert big.totals["effective_tops"] == pytest.approx(9_000)
 
 
+def test_min_order_applies_to_each_order_period(solver):
+    """periods_budget_power with b.min_order_units 50: 47.5 b beside 5 a is no longer allowed. 50 b use q2's
+    10,000 W alone (7,500 TOPS); with no b, 5 a give 500. So 50 b in q2 and no a: 7,500."""
+    from conftest import scenario_of
+
+    data = load_fixture("periods_budget_power.yaml").source.data
+    data["chips"]["b"]["min_order_units"] = 50
+    p = make_plan(scenario_of(data), solver=solver)
+    assert {(a.chip, a.period): a.units for a in p.allocation} == pytest.approx({("b", "q2"): 50})
+    assert p.totals["effective_tops"] == pytest.approx(7_500)
+    assert "min_order[cn,b,q2]" in p.model.rows.name and "ordered[cn,b,q2]" in p.model.var.name
+
+
 def test_vendor_cap_at_one_site(solver):
     p = make_plan(load_fixture("core_min_order.yaml", ("site_cap",)), solver=solver)  # hand: 60 a + 10 b = 9,000
     assert units(p) == pytest.approx({"a": 60, "b": 10})
@@ -47,7 +60,7 @@ def _model(name, variants=()):
          "leases.op_x.max_units", "raise", True),
         ("periods_lease.yaml", (), "tpp_cap[MY]", "tpp_cap[MY] <= 80,000 TPP", "export_controls.tpp_caps.MY", "raise",
          False),
-        ("core_min_order.yaml", (), "min_order[cn,b]", "min_order[cn,b]: if b is bought at cn, at least 5 units",
+        ("core_min_order.yaml", (), "min_order[cn,b]", "min_order[cn,b]: an order of b at cn is at least 5 units",
          "chips.b.min_order_units", "lower", False),
         ("core_min_order.yaml", ("site_cap",), "vendor_share[cn,dom]", "vendor_share[cn,dom] <= 60% of spend at cn",
          "sites.cn.vendor_max_share.dom", "raise", False),
