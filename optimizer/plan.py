@@ -200,6 +200,9 @@ def _is_binding(m: model_mod.Model, i: int, slack: float, units: np.ndarray, sca
     or, with whole lots, when it is smaller than one lot of a chip the row limits (for a ``<=`` row a
     chip with a positive coefficient, for a ``>=`` row one that would lower it, e.g. one more foreign lot
     under a domestic floor): less room than one lot means the row decides what is bought."""
+    own = family(m.rows.family[i]).binding(m.var, m.A.getrow(i), units, slack, verify_mod.REL_TOL * scale_)
+    if own is not None:
+        return own if m.rows.family[i] != "order_link" else False
     if slack <= verify_mod.REL_TOL * scale_:
         return True
     if not m.integer:

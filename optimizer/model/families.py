@@ -101,6 +101,10 @@ class Family:
         """The basis total a share row's shadow price scales with (0 for other rows)."""
         return 0.0
 
+    def binding(self, var, A_row, units: np.ndarray, slack: float, tol: float) -> bool | None:
+        """This family's own binding rule for a row, or None for the general one (see plan._is_binding)."""
+        return None
+
 
 # ----------------------------------------------------------------------------- budget
 class Budget(Family):
@@ -398,6 +402,13 @@ class MinOrder(Family):
 
     def unit(self, s: Scenario, row: RowRef) -> str:
         return "units"
+
+    def binding(self, var, A_row, units: np.ndarray, slack: float, tol: float) -> bool | None:
+        """A minimum order binds only when the order is placed at exactly its minimum; the link never does
+        (an order not placed leaves both rows at 0 = 0, which limits nothing)."""
+        buy = [int(j) for j in A_row.indices if var.kind[j] == BUY]
+        placed = any(units[j] > 0 for j in buy)
+        return bool(placed and slack <= tol) if A_row is not None else False
 
     def rule_text(self, s: Scenario, row: RowRef) -> str:
         sid, cid, t = row.key
