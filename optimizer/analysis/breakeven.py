@@ -224,9 +224,11 @@ def break_even_row(
     today = f"today {money(cur, price)}"
     if found.lo is None or found.hi is None:
         if not bought:
-            sentence = f"{name} at {site} stays out of the plan at any price down to {money(cur, found.stop_price)}; {today}"
+            sentence = (f"{name} at {site}: no break-even price down to 1/{max_factor:g} of today's price "
+                        f"(it stays out of the plan); {today}")
         elif found.stop == "cap":
-            sentence = f"{name} at {site} stays in the plan at any price up to {money(cur, found.stop_price)}; {today}"
+            sentence = (f"{name} at {site}: no break-even price up to {max_factor:g}x today's price "
+                        f"(it stays in the plan); {today}")
         else:
             why = "no plan meets every rule" if found.stop == "infeasible" else f"the solve is {found.stop}"
             sentence = (
@@ -244,7 +246,7 @@ def break_even_row(
 
 def break_even(
     plan: Plan, resolver: Resolver | None = None, rel_tol: float = REL_TOL, max_factor: float = MAX_FACTOR,
-    guided: bool = True, max_probes: int | None = MAX_PROBES,
+    guided: bool = True, max_probes: int | None = MAX_PROBES, on_row=None,
 ) -> list[BreakEven]:
     """One row per (site, chip) that may be bought, of an optimal plan, sorted by site then chip.
 
@@ -283,6 +285,8 @@ def break_even(
             rows.append(_undetermined_row(s, site, chip, now, f"the search used its budget of {max_probes} re-solves"))
         except ProbeFailed:
             rows.append(_undetermined_row(s, site, chip, now, "a re-solve failed independent verification"))
+        if on_row is not None:
+            on_row(len(rows))
     rows.sort(key=lambda r: (r.site, r.chip))
     return rows
 

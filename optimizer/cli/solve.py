@@ -43,10 +43,18 @@ def validate_cmd(files: tuple[str, ...], debug: bool) -> None:
 @report_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON document to stdout; the summary is not printed (stderr gets only warnings and errors).")
+@click.option("--no-breakeven", is_flag=True,
+              help="Skip the break-even price search (the plan, its sensitivity report and workbook are unchanged).")
 @debug_option
 @guarded
-def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, debug) -> None:
-    """Solve a scenario: verified plan, summary (stderr) or JSON (stdout), and a workbook."""
+def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, no_breakeven, debug) -> None:
+    """Solve a scenario: verified plan, summary (stderr) or JSON (stdout), and a workbook.
+
+    The plan is printed and its workbook written first; break-even prices follow (with a progress bar on a
+    terminal) and are added to the workbook when they are done. Ctrl-C during the break-even search keeps
+    the plan and its workbook.
+    """
+    from ..analysis.sensitivity import sensitivity
     from ..report.workbook import write_plan_workbook
 
     loaded = io.load(file, variants=variants, sets=sets)
@@ -56,36 +64,52 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, d
     if not plan.result.ok:
         _not_optimal(plan, target, as_json)
         return
+    sens = sensitivity(plan)
+    sheets = [lambda book: _sensitivity_sheet(book, sens)]
     path = None
-    sens, breakeven = _analysis(plan)
     if target is not None:
-        path = str(write_plan_workbook(plan, target.path, force=target.force, unique=target.unique,
-                                       extra_sheets=_analysis_sheets(sens, breakeven)))
+        path = str(write_plan_workbook(plan, target.path, force=target.force, unique=target.unique, extra_sheets=sheets))
+    if not as_json:
+        note(terminal.summary(plan, report=path))
+    breakeven = []
+    if not no_breakeven:
+        try:
+            breakeven = _break_even(plan, quiet=as_json)
+        except KeyboardInterrupt:
+            note("break-even search interrupted; the plan above stands" + (f" and {path} has it" if path else ""))
+            sys.exit(130)
+        if path is not None and breakeven:  # the same workbook, now with its Break-even sheet
+            write_plan_workbook(plan, path, force=True, extra_sheets=sheets + [lambda book: _breakeven_sheet(book, breakeven)])
     if as_json:
         doc = json_out.plan_dict(plan, report=path)
         doc["warnings"] = warnings_json(loaded)
         doc["sensitivity"] = sens.to_dict()
-        doc["break_even"] = [b.to_dict() for b in breakeven]
+        doc["break_even"] = None if no_breakeven else [b.to_dict() for b in breakeven]
         click.echo(json_out.dumps(doc))
-    else:
-        note(terminal.summary(plan, report=path))
-        if breakeven:
-            note("\nBreak-even prices (only that site's price moves; within 0.1%):\n" + "\n".join(f"  {b.sentence}" for b in breakeven))
+    elif breakeven:
+        note(terminal.break_even_text(breakeven) + (f"\nworkbook updated with the Break-even sheet: {path}" if path else ""))
 
 
-def _analysis(plan):
-    """Sensitivity report (HiGHS ranging) and break-even prices of an optimal plan."""
-    from ..analysis.breakeven import break_even
-    from ..analysis.sensitivity import sensitivity
+def _break_even(plan, quiet: bool):
+    """Break-even prices of an optimal plan, with a progress bar on a terminal."""
+    from ..analysis.breakeven import break_even, purchasable
+    from .whatif import progress
 
-    return sensitivity(plan), break_even(plan)
+    n = len(purchasable(plan))
+    with progress(0 if quiet else n, "break-even") as tick:
+        return break_even(plan, on_row=tick)
 
 
-def _analysis_sheets(sens, breakeven) -> list:
-    """The Sensitivity and Break-even sheets, for write_plan_workbook(extra_sheets=...)."""
-    from ..report.whatif_sheets import add_breakeven_sheet, add_sensitivity_sheet
+def _sensitivity_sheet(book, sens):
+    from ..report.whatif_sheets import add_sensitivity_sheet
 
-    return [lambda book: add_sensitivity_sheet(book, sens), lambda book: add_breakeven_sheet(book, breakeven)]
+    return add_sensitivity_sheet(book, sens)
+
+
+def _breakeven_sheet(book, rows):
+    from ..report.whatif_sheets import add_breakeven_sheet
+
+    return add_breakeven_sheet(book, rows)
 
 
 def _not_optimal(plan, target, as_json) -> None:

@@ -96,3 +96,9 @@ def _applied(a: dict) -> str:
         said = [f"replaces the whole {a['replaces']}"] if a.get("replaces") else []
     said += [f"so {p}={v:g}" for p, v in (a.get("also_set") or {}).items()]
     return text + (f" ({'; '.join(said)})" if said else "")
+
+
+def break_even_text(rows) -> str:
+    """The break-even lines that follow the summary."""
+    head = "Break-even prices (only that site's price moves; within 0.1%):"
+    return "\n".join([head] + [f"  {b.sentence}" for b in rows])

@@ -74,7 +74,7 @@ def test_hand_minimum_purchase_has_no_break_even(hand_rows):
 def test_hand_never_bought_has_no_break_even(hand_rows):
     w = hand_rows["w"]
     assert (w.direction, w.break_even_price) == ("enters_below", None)
-    assert w.sentence.startswith("Chip W at cn stays out of the plan at any price down to CNY ")
+    assert w.sentence.startswith("Chip W at cn: no break-even price down to 1/1024 of today's price (it stays out")
     assert bought_at(HAND, "cn", "w", 0.001) is False
 
 
