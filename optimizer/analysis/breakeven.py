@@ -41,7 +41,7 @@ from ..schema import Scenario
 from .engine import Resolver
 
 REL_TOL = 1e-3  # bracket width at which bisection stops (relative)
-MAX_PROBES = 400  # whole-lot re-solves for the whole search (a count, so the answer never depends on the clock)
+MAX_PROBES = 400  # re-solves for the whole search (a count, so the answer never depends on the clock)
 MAX_FACTOR = 1024.0  # search at most this far below / above today's price
 UNITS_TOL = 1e-9  # "bought" means more units than this
 
@@ -272,9 +272,16 @@ def break_even(
         lp_plan = lp_resolver.plan(relaxed, duals=False)
         if not lp_plan.result.ok:
             lp_resolver = None
+    analytic = entering_prices(plan)
     rows = []
     for site, chip in purchasable(plan):
         now = units.get((site, chip), 0.0)
+        exact = analytic.get((site, chip), "search")
+        if exact != "search":
+            rows.append(_entering_row(s, site, chip, now, exact, max_factor))
+            if on_row is not None:
+                on_row(len(rows))
+            continue
         try:
             guess: float | None | str = "none"
             if lp_resolver is not None:
@@ -291,6 +298,57 @@ def break_even(
     return rows
 
 
+PRICE_FAMILIES = ("budget", "vendor_share")  # rows whose coefficients are the unit price (domestic: spend basis)
+
+
+def entering_prices(plan: Plan) -> dict[tuple[str, str], float | None | str]:
+    """For a continuous plan: the price below which each (site, chip) not bought enters, from the LP duals.
+
+    Lowering the site's price p of a chip changes only its own columns, so while it stays out of the plan
+    every other number of the optimal basis stands and its reduced cost moves linearly:
+    ``d_j(p) = d_j(p0) - (p - p0) G_j / p0`` with ``G_j`` the shadow value of the rows whose coefficient is
+    the price (budgets, vendor shares, spend-based domestic shares). It enters where ``d_j = 0``: the pair's
+    price is the highest over its columns (one per order period). ``None``: no lower price makes it enter.
+    Exact for the LP (the tests re-solve either side of every price). A column with a zero reduced cost is
+    held out by another row whose shadow price would move with the price: such a pair says ``"search"``.
+    """
+    m = plan.model
+    res = plan.result
+    if m.integer or res.shadow_prices is None or res.reduced_costs is None:
+        return {}
+    y = res.shadow_prices
+    fam = m.rows.family
+    price_rows = [i for i in range(m.m) if fam[i] in PRICE_FAMILIES
+                  or (fam[i] == "domestic_share" and m.scenario_of_row(i).sites[m.rows.key[i][0]].domestic_basis == "spend")]
+    A = m.A[price_rows].tocsc() if price_rows else None
+    yp = y[price_rows] if price_rows else None
+    units = plan.units()
+    out: dict[tuple[str, str], float | None] = {}
+    co = m.coords
+    for j in range(m.n):
+        if m.var.kind[j] != BUY or m.var.outcome[j] != -1:
+            continue
+        key = (co.sites[m.var.site[j]], co.chips[m.var.chip[j]])
+        if units.get(key, 0.0) > UNITS_TOL:
+            continue
+        p0 = plan.scenario.price(key[0], key[1], int(m.var.period[j]))
+        G = float(A[:, j].toarray().ravel() @ yp) if A is not None else 0.0
+        d = float(res.reduced_costs[j])
+        if d > -1e-9 * max(1.0, abs(float(m.c[j]))):
+            out[key] = "search"  # at the edge (a zero reduced cost): another row holds it out; search instead
+            continue
+        best = out.get(key)
+        if best == "search":
+            continue
+        if G > 0:
+            p = p0 * (1.0 + d / G)
+            if p > 0 and (best is None or p > best):
+                out[key] = p
+                continue
+        out.setdefault(key, None)
+    return out
+
+
 def purchasable(plan: Plan) -> list[tuple[str, str]]:
     """(site, chip) pairs with at least one purchase column, in model order."""
     m = plan.model
@@ -304,6 +362,21 @@ def purchasable(plan: Plan) -> list[tuple[str, str]]:
             seen.add(key)
             out.append(key)
     return out
+
+
+def _entering_row(s: Scenario, site: str, chip: str, units_now: float, price: float | None, max_factor: float) -> BreakEven:
+    """A row from the LP duals (see entering_prices), worded as a searched one."""
+    c = s.chips[chip]
+    cur = c.price_currency or s.currency
+    name = c.model or chip
+    today_price = s.price(site, chip)
+    today = f"today {money(cur, today_price)}"
+    if price is None or price < today_price / max_factor:
+        sentence = f"{name} at {site}: no break-even price down to 1/{max_factor:g} of today's price (it stays out of the plan); {today}"
+        price = None
+    else:
+        sentence = f"{name} at {site} enters the plan below {money(cur, price)}; {today}"
+    return BreakEven(site, chip, name, cur, today_price, units_now, price, "enters_below", sentence, 0)
 
 
 def _undetermined_row(s: Scenario, site: str, chip: str, units_now: float, why: str) -> BreakEven:

@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES, SCENARIOS
 
 from optimizer import io
-from optimizer.analysis.breakeven import REL_TOL, break_even, money, with_site_price
+from optimizer.analysis.breakeven import REL_TOL, break_even, break_even_row, money, with_site_price
 from optimizer.analysis.engine import Resolver
 from optimizer.plan import make_plan
 
@@ -19,9 +19,9 @@ BASELINE = SCENARIOS / "bytedance-2025.yaml"
 GLOBAL = SCENARIOS / "global-2025.yaml"
 
 
-def bought_at(path, site, chip, price, variants=()) -> bool | None:
+def bought_at(path, site, chip, price, variants=(), sets=()) -> bool | None:
     """Does the optimal plan buy chip at site when that site's price is ``price``? None if no plan."""
-    loaded = io.load(path, variants=list(variants), sets=[f"sites.{site}.prices.{chip}={price!r}"])
+    loaded = io.load(path, variants=list(variants), sets=list(sets) + [f"sites.{site}.prices.{chip}={price!r}"])
     plan = make_plan(loaded, raise_on_status=False)
     if not plan.result.ok:
         return None
@@ -186,6 +186,28 @@ def test_money(x, text):
     assert money("CNY", x) == text
 
 
+def test_lp_entering_prices_from_duals_equal_the_search():
+    """Every not-bought pair answered from the duals brackets by re-solving, and matches the plain search."""
+    from optimizer.analysis.breakeven import entering_prices
+
+    checked = 0
+    for path, sets in ((HAND, []), (SCENARIOS / "bytedance-2025.yaml", ["integer_units=false", "chips.mlu370.unit_price=90000"]),
+                       (GLOBAL, ["integer_units=false", "chips.mlu370.unit_price=90000", "sites.my.prices.h20=200000"])):
+        plan = make_plan(io.load(path, sets=sets))
+        exact = {k: v for k, v in entering_prices(plan).items() if v != "search"}
+        checked += sum(v is not None for v in exact.values())
+        reported = {(r.site, r.chip): r for r in break_even(plan)}
+        for key, price in exact.items():
+            if price is None:
+                continue
+            row = break_even_row(plan.scenario, key[0], key[1], 0.0, Resolver())
+            assert row.break_even_price == pytest.approx(price, rel=2e-3), key
+            assert reported[key].break_even_price == price and reported[key].probes == 0
+            assert bought_at(path, key[0], key[1], price * 0.998, sets=sets) is True
+            assert bought_at(path, key[0], key[1], price * 1.002, sets=sets) is False
+    assert checked == 3  # y in the hand case, mlu370 in the baseline and in global-2025 (CNY 67,596 both)
+
+
 def test_probe_budget_leaves_rows_without_a_price_and_says_so():
     """The budget is a count of re-solves, never a clock: the same rows are undetermined on every machine."""
     plan = make_plan(io.load(HAND))
@@ -193,6 +215,9 @@ def test_probe_budget_leaves_rows_without_a_price_and_says_so():
     rows = break_even(plan, resolver=r, max_probes=0)
     assert [row.chip for row in rows] == ["w", "x", "y", "z"]
     for row in rows:
+        if row.chip == "y":  # not bought, with a negative reduced cost: answered from the LP duals, no re-solve
+            assert row.break_even_price == pytest.approx(0.16) and row.probes == 0
+            continue
         assert row.break_even_price is None
         assert "not determined (the search used its budget of 0 re-solves)" in row.sentence
     assert break_even(plan, resolver=r)[1].break_even_price == pytest.approx(1.25, rel=REL_TOL)
