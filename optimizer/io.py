@@ -150,11 +150,12 @@ def _record(entry: dict, data: dict, p: str, v: Any, was: str | None, probabilit
             entry.setdefault("replaces", {})[p] = was
         else:
             entry["replaces"] = was
-    other = complement_of(data, p, v)
-    if other is not None:
+    others = complement_of(data, p, v)
+    if others:
         probabilities[p] = (v, origin)
-        got = data["uncertainty"]["outcomes"][other.split(".")[2]].get("probability")
-        entry.setdefault("also_set", {})[other] = got
+        for other in others:
+            got = data["uncertainty"]["outcomes"][other.split(".")[2]].get("probability")
+            entry.setdefault("also_set", {})[other] = got
 
 
 def _check_probabilities(data: dict, probabilities: dict[str, tuple[Any, Origin]], src: Source) -> None:
@@ -173,7 +174,7 @@ def _check_probabilities(data: dict, probabilities: dict[str, tuple[Any, Origin]
             where = ".".join(map(str, origin.within + (p,))) if origin.within else p
             hint = "" if origin.within else f"the value came from {origin.text}"
             raise InputError(
-                [Problem(f"the probabilities set for the two outcomes ({values}) do not sum to 1; set one of them "
-                         "(the other becomes the rest) or two that sum to 1", path=where,
+                [Problem(f"the probabilities set for the outcomes ({values}) do not sum to 1; set one of them "
+                         "(the others are rescaled to the rest) or values that sum to 1", path=where,
                          line=origin.line, hint=hint)], file=src.path,
             )

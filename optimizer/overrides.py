@@ -11,9 +11,10 @@ Two rules make overrides say what they do:
 - a path whose value in the data is a non-empty list or mapping replaces it
   whole; :func:`replaced` describes what is replaced ("list of 4 licences")
   so that the caller can say so;
-- with exactly two outcomes under ``uncertainty.outcomes``, setting one
-  outcome's probability sets the other's to the rest (``1 - p``), so
-  ``--set``/``--vary`` of one probability keeps the sum at 1.
+- setting one outcome's probability to p (0 <= p <= 1) rescales every other
+  outcome's probability in proportion so that they sum to ``1 - p`` (with two
+  outcomes: the other becomes the rest), so ``--set``/``--vary`` of one
+  probability keeps the sum at 1; a what-if may take it to 0 or 1.
 """
 from __future__ import annotations
 
@@ -138,33 +139,42 @@ def _is_changes_table(loc: tuple) -> bool:
     return len(loc) == 4 and loc[:2] == ("uncertainty", "outcomes") and loc[3] == "changes"
 
 
-def complement_of(data: dict, path: str, value: Any) -> str | None:
-    """The other outcome's probability path when setting ``path`` to ``value`` sets it to the rest.
+def complement_of(data: dict, path: str, value: Any) -> list[str] | None:
+    """The other outcomes' probability paths that setting ``path`` to ``value`` rescales, or None.
 
-    That is when ``path`` is the probability of one of exactly two outcomes
-    and ``value`` is a number strictly between 0 and 1 (any other value is
-    left for validation to refuse).
+    That is when ``path`` is the probability of one of two or more outcomes and ``value`` is a
+    number from 0 to 1 (any other value is left for validation to refuse).
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         return None
     parts = path.split(".")
     if len(parts) != 4 or parts[:2] != ["uncertainty", "outcomes"] or parts[3] != "probability":
         return None
     unc = data.get("uncertainty") if isinstance(data, dict) else None
     outcomes = unc.get("outcomes") if isinstance(unc, dict) else None
-    if not isinstance(outcomes, dict) or len(outcomes) != 2 or parts[2] not in outcomes:
+    if not isinstance(outcomes, dict) or len(outcomes) < 2 or parts[2] not in outcomes:
         return None
-    other = next(k for k in outcomes if k != parts[2])
-    return f"uncertainty.outcomes.{other}.probability" if isinstance(outcomes[other], dict) else None
+    others = [k for k in outcomes if k != parts[2]]
+    if not all(isinstance(outcomes[k], dict) for k in others):
+        return None
+    return [f"uncertainty.outcomes.{k}.probability" for k in others]
 
 
 def _complement_outcome(new: dict, parts: list[str], value: Any) -> None:
-    """With two outcomes, setting one's probability to p (0 < p < 1) sets the other's to 1 - p."""
-    other = complement_of(new, ".".join(parts), value)
-    if other is None:
+    """Setting one outcome's probability to p rescales the others in proportion to sum to 1 - p."""
+    others = complement_of(new, ".".join(parts), value)
+    if not others:
         return
-    rest = float(f"{1.0 - value:.12g}")  # 1 - 0.7 is 0.30000000000000004
-    new["uncertainty"]["outcomes"][other.split(".")[2]]["probability"] = rest
+    outcomes = new["uncertainty"]["outcomes"]
+    names = [o.split(".")[2] for o in others]
+    old = [outcomes[n].get("probability") for n in names]
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in old):
+        return  # validation speaks for a probability that is not a number
+    rest = 1.0 - float(value)
+    total = float(sum(old))
+    for n, x in zip(names, old):
+        share = (x / total) if total > 0 else 1.0 / len(names)
+        outcomes[n]["probability"] = float(f"{rest * share:.12g}")  # 1 - 0.7 is 0.30000000000000004
 
 
 _NOUNS = {

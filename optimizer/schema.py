@@ -214,7 +214,7 @@ class Risk(StrictModel):
 
 
 class Outcome(StrictModel):
-    probability: Annotated[float, Field(gt=0.0, le=1.0)]
+    probability: Annotated[float, Field(ge=0.0, le=1.0)]  # > 0 in a file; a what-if may set 0 (see validate)
     description: Text | None = None
     changes: dict[str, Any] = Field(default_factory=dict)  # dotted path -> value, as variants
 
@@ -592,7 +592,8 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     if s.uncertainty is not None:
         outcomes = s.uncertainty.outcomes
         total = sum(o.probability for o in outcomes.values())
-        if abs(total - 1.0) > 1e-9:
+        zero = any(o.probability == 0 for o in outcomes.values())  # said first (a file may not have it)
+        if abs(total - 1.0) > 1e-9 and not zero:
             each = ""
             if len(outcomes) <= 6:
                 each = " (" + " + ".join(f"{n} {o.probability:.10g}" for n, o in outcomes.items()) + ")"

@@ -460,10 +460,20 @@ def validate_data(
     said = {p for p, _ in extra}
     extra += country_problems(sc) + [(p, m) for p, m in derived_magnitude_problems(sc) if p not in said]
     extra += compliance.problems(sc)
+    if sc.uncertainty is not None and not _probability_whatif(overrides):
+        extra += [(f"uncertainty.outcomes.{k}.probability", "0: must be greater than 0")
+                  for k, o in sc.uncertainty.outcomes.items() if o.probability == 0]
+        extra = [(p, m + " (leave out an outcome that cannot happen)" if m == "0: must be greater than 0" else m)
+                 for p, m in extra]
     if extra:
         raise InputError(_attribute([Problem(m, path=p, line=line(p)) for p, m in extra], overrides, src, context),
                          file=where)
     return sc
+
+
+def _probability_whatif(overrides: dict | None) -> bool:
+    """A what-if that sets an outcome probability may take it (and so the others') to 0; a file may not."""
+    return any(p.startswith("uncertainty.outcomes.") and p.endswith(".probability") for p in (overrides or {}))
 
 
 def scenario_warnings(sc: Scenario, src: Source | None = None, data: Any = None) -> list[ScenarioWarning]:

@@ -234,22 +234,27 @@ def test_two_probabilities_set_must_agree():
     assert ok.scenario.uncertainty.outcomes["denied"].probability == 0.4
     assert error_of(OUTCOMES, sets=["uncertainty.outcomes.denied.probability=0.4",
                                     "uncertainty.outcomes.granted.probability=0.5"]) == (
-        f"{OUTCOMES}: uncertainty.outcomes.denied.probability: the probabilities set for the two outcomes "
+        f"{OUTCOMES}: uncertainty.outcomes.denied.probability: the probabilities set for the outcomes "
         "(uncertainty.outcomes.denied.probability=0.4, uncertainty.outcomes.granted.probability=0.5) do not sum to 1; "
-        "set one of them (the other becomes the rest) or two that sum to 1 "
+        "set one of them (the others are rescaled to the rest) or values that sum to 1 "
         "(the value came from --set uncertainty.outcomes.denied.probability=0.4)"
     )
 
 
-def test_with_three_outcomes_nothing_else_changes_and_the_sum_is_checked(tmp_path):
+def test_with_three_outcomes_the_others_are_rescaled_in_proportion(tmp_path):
     p = changed(tmp_path, "    denied:\n      probability: 0.7\n",
                 "    late:\n      probability: 0.2\n    denied:\n      probability: 0.5\n")
     assert io.load(p).scenario.uncertainty.outcomes["late"].probability == 0.2
-    assert error_of(p, sets=["uncertainty.outcomes.late.probability=0.1"]) == (
-        f"{p}: uncertainty.outcomes: outcome probabilities sum to 0.9 "
-        "(granted 0.3 + late 0.1 + denied 0.5), not 1; make them sum to 1 (within 1e-9) "
-        "(the value came from --set uncertainty.outcomes.late.probability=0.1)"
-    )
+    # granted 0.3 and denied 0.5 share the remaining 0.9 in their proportion 3:5
+    loaded = io.load(p, sets=["uncertainty.outcomes.late.probability=0.1"])
+    got = {k: o.probability for k, o in loaded.scenario.uncertainty.outcomes.items()}
+    assert got == pytest.approx({"granted": 0.3375, "late": 0.1, "denied": 0.5625})
+    assert loaded.applied[0]["also_set"] == {"uncertainty.outcomes.granted.probability": 0.3375,
+                                             "uncertainty.outcomes.denied.probability": 0.5625}
+    # a what-if may take a probability to 0 or 1 (a file may not)
+    edge = io.load(p, sets=["uncertainty.outcomes.late.probability=1"])
+    assert {k: o.probability for k, o in edge.scenario.uncertainty.outcomes.items()} == {
+        "granted": 0.0, "late": 1.0, "denied": 0.0}
 
 
 def test_set_reaches_an_outcome_change_and_its_risk_settings():

@@ -169,6 +169,9 @@ def build(s: Scenario, outcomes: dict[str, Scenario] | None = None) -> Model:
         c, var, aux_block = _risk_columns(s, co, var, tops, probs, measure, names)
     spend = np.zeros(len(var))
     spend[:n_base] = probs @ layer_spend
+    if len(var) > n_base:  # the risk measure's helper columns earn no TOPS and cost nothing
+        tops = sp.csr_matrix((tops.data, tops.indices, tops.indptr), shape=(K, len(var)))
+        layer_spend = sp.csr_matrix((layer_spend.data, layer_spend.indices, layer_spend.indptr), shape=(K, len(var)))
 
     rows, A = _assemble(blocks, aux_block, len(var))
     decisions = compliance.decisions(s)
