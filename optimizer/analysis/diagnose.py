@@ -149,6 +149,8 @@ def rule_text(m: model_mod.Model, i: int) -> str:
     """One row of the model as the planner wrote it, with its numbers (the row's family says it)."""
     ref = m.ref(i)
     text = m.rule_text(i)
+    if ref.outcome is not None:  # a row of one outcome: say which, without the @outcome in the name
+        text = f"outcome {ref.outcome}: " + text.replace(f"@{ref.outcome}", "", 1)
     if ref.family == "chip_min":
         chip = ref.key[0]
         ci = m.coords.chips.index(chip)
@@ -162,8 +164,18 @@ def rule_text(m: model_mod.Model, i: int) -> str:
 
 
 def parameter(m: model_mod.Model, i: int) -> model_mod.Parameter | None:
-    """The one scenario number behind row ``i`` (path, raise|lower, whole-number?), or None."""
-    return model_mod.family(m.rows.family[i]).parameter(m.scenario_of_row(i), m.ref(i))
+    """The one scenario number behind row ``i`` (path, raise|lower, whole-number?), or None.
+
+    A row of one outcome is fixed through the base scenario's number, unless that outcome's own changes set
+    it (then no single number of the file is behind it: None).
+    """
+    ref = m.ref(i)
+    p = model_mod.family(m.rows.family[i]).parameter(m.scenario_of_row(i), ref)
+    if p is not None and ref.outcome is not None and m.scenario.uncertainty is not None:
+        changes = m.scenario.uncertainty.outcomes[ref.outcome].changes
+        if any(p.path == c or p.path.startswith(c + ".") or c.startswith(p.path + ".") for c in map(str, changes)):
+            return None
+    return p
 
 
 def current_value(s: Scenario, path: str) -> float:

@@ -65,12 +65,21 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, n
         _not_optimal(plan, target, as_json)
         return
     sens = sensitivity(plan)
+    risk = None
+    if plan.outcomes:
+        from ..analysis.risk import risk_figures
+
+        risk = risk_figures(plan, solver=solver)
     sheets = [lambda book: _sensitivity_sheet(book, sens)]
     path = None
     if target is not None:
         path = str(write_plan_workbook(plan, target.path, force=target.force, unique=target.unique, extra_sheets=sheets))
     if not as_json:
         note(terminal.summary(plan, report=path))
+        if risk is not None:
+            from ..report.risk_text import risk_lines
+
+            note("\n" + "\n".join(risk_lines(risk, plan.scenario.currency)))
     breakeven = []
     if not no_breakeven:
         try:
@@ -84,6 +93,9 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, n
         doc = json_out.plan_dict(plan, report=path)
         doc["warnings"] = warnings_json(loaded)
         doc["sensitivity"] = sens.to_dict()
+        if risk is not None:
+            doc["objective"]["measure"] = risk.measure
+            doc["uncertainty"] = risk.to_dict()
         doc["break_even"] = None if no_breakeven else [b.to_dict() for b in breakeven]
         click.echo(json_out.dumps(doc))
     elif breakeven:

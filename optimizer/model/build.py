@@ -54,6 +54,7 @@ class Model:
     measure: str  # single | expected | cvar | worst
     decisions: list[compliance.Decision] = field(default_factory=list)
     exact_objective: list[Fraction] | None = None  # c per unit as exact rationals of the decimal inputs, when known
+    c2: np.ndarray | None = None  # cvar / worst: the expected TOPS per unit, maximised among plans of the best measure
 
     @property
     def integer(self) -> bool:
@@ -94,7 +95,7 @@ class Model:
     def structure_key(self) -> tuple:
         """What must match for an incremental re-solve to reuse a solver model."""
         return (tuple(self.var.name), tuple(self.rows.name), tuple(self.rows.sense), self.var.integer.tobytes(),
-                self.var.scale.tobytes(), self.var.lower.tobytes(), self.measure)
+                self.var.scale.tobytes(), self.var.lower.tobytes(), self.measure, self.c2 is not None)
 
     def column_index(self) -> dict[str, int]:
         return {n: j for j, n in enumerate(self.var.name)}
@@ -178,6 +179,12 @@ def build(s: Scenario, outcomes: dict[str, Scenario] | None = None) -> Model:
     model = Model(s, co, var, rows, A, np.asarray(c, dtype=float).ravel(), spend, layers, tops, layer_spend, measure,
                   decisions)
     model.exact_objective = _exact_objective(model)
+    if measure in ("cvar", "worst"):
+        # a pure tail measure leaves the better outcomes free: among the plans with the best measure, the one
+        # with the most expected TOPS (and then the least expected spend) is the plan
+        c2 = np.zeros(len(var))
+        c2[:n_base] = np.asarray(probs @ tops).ravel()[:n_base]
+        model.c2 = c2
     return model
 
 

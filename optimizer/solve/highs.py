@@ -127,13 +127,17 @@ class HighsBackend:
         big = np.abs(c).max() if n else 1.0
         self.cmax = float(big) if big > 0 else 1.0
         self.smax = float(np.abs(prob.spend).max(initial=0.0)) or 1.0
-        floor_row = sp.csr_matrix((c / self.cmax).reshape(1, -1)) if n else sp.csr_matrix((1, 0))
-        self.Af = sp.vstack([prob.A, floor_row], format="csr") if m else floor_row
+        c2 = prob.c2 if prob.c2 is not None else np.zeros(n)
+        big2 = np.abs(c2).max(initial=0.0)
+        self.c2max = float(big2) if big2 > 0 else 1.0
+        floor_rows = sp.csr_matrix(np.vstack([c / self.cmax, c2 / self.c2max])) if n else sp.csr_matrix((2, 0))
+        self.Af = sp.vstack([prob.A, floor_rows], format="csr") if m else floor_rows
         self.Af.eliminate_zeros()
 
     def _phase1(self):
         p = self.prob
-        return (-p.c, p.col_lo.copy(), p.upper(self.mip), np.append(p.row_lo, -np.inf), np.append(p.row_up, np.inf))
+        return (-p.c, p.col_lo.copy(), p.upper(self.mip), np.append(p.row_lo, [-np.inf, -np.inf]),
+                np.append(p.row_up, [np.inf, np.inf]))
 
     def _push(self, cost, col_lo, col_up, lo, up, A: sp.csr_matrix | None = None) -> int:
         h = self.h
@@ -257,8 +261,18 @@ class HighsBackend:
         rd, cd = self.raw_duals()
         return -rd + 0.0, -cd + 0.0
 
+    def maximise_secondary(self, floor: float) -> tuple[Status, np.ndarray]:
+        """Maximise the secondary objective (expected TOPS) with the objective held at ``>= floor``."""
+        _, col_lo, col_up, lo, up = self._phase1()
+        lo[self.m] = floor / self.cmax
+        self._options()
+        self._push(-self.prob.c2, col_lo, col_up, lo, up)
+        self._run()
+        st = self._status()
+        return st, (self.values() if st is Status.OPTIMAL else np.zeros(self.n))
+
     def min_spend(self, floor: float, face: tuple[np.ndarray, np.ndarray] | None = None,
-                  start: np.ndarray | None = None) -> tuple[Status, np.ndarray, bool]:
+                  start: np.ndarray | None = None, floor2: float | None = None) -> tuple[Status, np.ndarray, bool]:
         """Minimise spend with the objective held at ``>= floor``. Returns (status, lots, node limit hit).
 
         ``face`` (continuous problems): the maximisation's raw duals; columns with a negative reduced
@@ -280,6 +294,8 @@ class HighsBackend:
                 b = lo[i] if np.isfinite(lo[i]) else up[i]
                 lo[i] = up[i] = b
         lo[self.m] = floor / self.cmax
+        if floor2 is not None:
+            lo[self.m + 1] = floor2 / self.c2max
         self._push(cost, col_lo, col_up, lo, up)
         if self.mip:
             self._options(presolve_off=True)
@@ -303,7 +319,7 @@ class HighsBackend:
             return Status.ERROR, np.zeros(self.n), hit
         return (Status.OPTIMAL if st == MS.kOptimal else Status.ERROR), x, hit
 
-    def relaxed_min_spend(self, floor: float) -> float | None:
+    def relaxed_min_spend(self, floor: float, floor2: float | None = None) -> float | None:
         """The least spend of the continuous relaxation with the objective held at ``>= floor`` (a lower bound
         on any whole-lot plan's spend at that objective), or None when it cannot be computed."""
         if not hasattr(self, "_relax"):
@@ -311,7 +327,7 @@ class HighsBackend:
         else:
             self._relax.update(self.prob)
         r = self._relax
-        st, x, _ = r.min_spend(floor)
+        st, x, _ = r.min_spend(floor, floor2=floor2)
         if st is not Status.OPTIMAL:
             return None
         return float(np.dot(self.prob.spend, x))

@@ -35,6 +35,7 @@ from .result import SolveResult, Status
 LP_TIE_REL = 1e-9  # the LP tie-break's objective floor (relative); the optimal face does the real work
 FALLBACK_TIE_REL = 1e-9  # whole-lot floor when the lot step is not known exactly
 SPEND_TOL = 1e-9  # relative: a tie-break plan must not spend more than the first plan
+SECONDARY_REL = 1e-9  # cvar / worst: the measure (then the expected TOPS) held within this, relative
 
 
 def solver_names() -> tuple[str, ...]:
@@ -157,8 +158,22 @@ class Solver:
             pis, djs = self.duals()
         note = ""
         opt = float(np.dot(prob.c, lots))
-        if tie_break and opt > 0:
-            lots, note = self._tie_break(lots, opt, face)
+        floor2 = None
+        if prob.c2 is not None and tie_break:
+            # cvar / worst: among plans with the best measure, the most expected TOPS (a tail measure alone
+            # leaves the better outcomes free), then the least expected spend
+            hold = opt - SECONDARY_REL * max(1.0, abs(opt))
+            st2, x2 = self.main.maximise_secondary(hold)
+            if st2 is Status.OPTIMAL:
+                x2 = round_lots(prob, x2)
+                if float(np.dot(prob.c, x2)) >= hold - SECONDARY_REL * max(1.0, abs(opt)):
+                    lots = x2
+                    e2 = float(np.dot(prob.c2, lots))
+                    floor2 = e2 - SECONDARY_REL * max(1.0, abs(e2))
+                    opt = hold
+            face = None  # the second stage moved the plan: the LP face of the first no longer describes it
+        if tie_break and (opt > 0 or floor2 is not None):
+            lots, note = self._tie_break(lots, opt, face, floor2)
         if not prob.mip:
             lots = clean_dust(prob, lots)
         units = lots * prob.col_scale
@@ -171,9 +186,16 @@ class Solver:
             res.extra["mip_gap"] = gap
         return res
 
-    def _tie_break(self, lots: np.ndarray, opt: float, face) -> tuple[np.ndarray, str]:
+    def _tie_break(self, lots: np.ndarray, opt: float, face, floor2: float | None = None) -> tuple[np.ndarray, str]:
         prob, model = self.prob, self.model
         spend1 = float(np.dot(prob.spend, lots))
+        if floor2 is not None:  # cvar / worst: both the measure and the expected TOPS held (relative floors)
+            st, x, hit = self.main.min_spend(opt, face=None, start=lots if prob.mip else None, floor2=floor2)
+            if st is Status.OPTIMAL or (hit and x is not None):
+                x = round_lots(prob, x)
+                if _feasible(prob, x) and float(np.dot(prob.spend, x)) <= spend1 + SPEND_TOL * max(1.0, abs(spend1)):
+                    return x, ""
+            return lots, ""
         if not prob.mip:
             st, x, _ = self.main.min_spend(opt - LP_TIE_REL * abs(opt), face=face)
             if st is Status.OPTIMAL and float(np.dot(prob.c, x)) >= opt - LP_TIE_REL * abs(opt) * 2:

@@ -43,6 +43,7 @@ class ScaledProblem:
     row_div: np.ndarray  # divisors: scaled row = model row / row_div
     col_scale: np.ndarray  # units per lot
     unaffordable: np.ndarray  # bool per column: whole, and not one lot fits a budget-like row
+    c2: np.ndarray | None = None  # the secondary objective per lot (expected TOPS under cvar / worst), or None
 
     def upper(self, mip: bool, keep: np.ndarray | None = None) -> np.ndarray:
         """Column upper bounds: whole columns nobody can afford one lot of are 0 in the MILP (not in its
@@ -89,7 +90,8 @@ def scaled(model: Model, row_scaling: bool = True) -> ScaledProblem:
     row_lo = np.where(le, -np.inf, rhs)
     row_up = np.where(le, rhs, np.inf)
     return ScaledProblem(A_s, model.c * scale, model.spend * scale, row_lo, row_up, col_lo, col_up,
-                         var.integer.copy(), div, scale, unaffordable)
+                         var.integer.copy(), div, scale, unaffordable,
+                         None if model.c2 is None else model.c2 * scale)
 
 
 MAX_SCALED_RHS = 1e9  # a right-hand side above this after scaling is brought down (CBC mistook 1e15 for infinite)

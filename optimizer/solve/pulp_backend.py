@@ -151,7 +151,16 @@ class PulpBackend:
         pis, djs = self.duals()
         return -pis, -djs
 
-    def min_spend(self, floor: float, face=None, start=None) -> tuple[Status, np.ndarray, bool]:
+    def maximise_secondary(self, floor: float) -> tuple[Status, np.ndarray]:
+        p = self.prob
+        lp, xs, cons = to_pulp(p, self.mip)
+        cmax = float(np.abs(p.c).max(initial=0.0)) or 1.0
+        lp.setObjective(pulp.lpSum(float(p.c2[j]) * xs[j] for j in np.flatnonzero(p.c2)))
+        lp += pulp.lpSum(float(p.c[j] / cmax) * xs[j] for j in np.flatnonzero(p.c)) >= floor / cmax, "objective_floor"
+        st = self._run(lp)
+        return st, (np.nan_to_num(self._values(xs)) if st is Status.OPTIMAL else np.zeros(p.n))
+
+    def min_spend(self, floor: float, face=None, start=None, floor2: float | None = None) -> tuple[Status, np.ndarray, bool]:
         p = self.prob
         lp, xs, cons = to_pulp(p, self.mip)
         lp.sense = pulp.LpMinimize
@@ -159,6 +168,9 @@ class PulpBackend:
         cmax = float(np.abs(p.c).max(initial=0.0)) or 1.0
         lp.setObjective(pulp.lpSum(float(p.spend[j] / smax) * xs[j] for j in np.flatnonzero(p.spend)))
         lp += pulp.lpSum(float(p.c[j] / cmax) * xs[j] for j in np.flatnonzero(p.c)) >= floor / cmax, "objective_floor"
+        if floor2 is not None:
+            c2max = float(np.abs(p.c2).max(initial=0.0)) or 1.0
+            lp += pulp.lpSum(float(p.c2[j] / c2max) * xs[j] for j in np.flatnonzero(p.c2)) >= floor2 / c2max, "secondary_floor"
         if face is not None:
             rd, cd = face
             tol = 1e-9 * max(1.0, float(np.abs(p.c).max(initial=0.0)))
@@ -172,9 +184,9 @@ class PulpBackend:
             return Status.ERROR, np.zeros(p.n), False
         return st, np.nan_to_num(self._values(xs)), False
 
-    def relaxed_min_spend(self, floor: float) -> float | None:
+    def relaxed_min_spend(self, floor: float, floor2: float | None = None) -> float | None:
         relax = PulpBackend(self.prob, mip=False, solver=self.name)
-        st, x, _ = relax.min_spend(floor)
+        st, x, _ = relax.min_spend(floor, floor2=floor2)
         return float(np.dot(self.prob.spend, x)) if st is Status.OPTIMAL else None
 
     def feasible(self, keep: np.ndarray) -> bool:

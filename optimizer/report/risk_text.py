@@ -1,0 +1,66 @@
+"""What a plan under uncertainty is worth, in words: the sentences the terminal and the Risk sheet share."""
+from __future__ import annotations
+
+from ..analysis.risk import RiskFigures
+from ..numbers import pct
+from .terminal import money
+
+MEASURE = {
+    "expected": "the expected effective TOPS",
+    "cvar": "{w} x CVaR at alpha {a} + {rest} x the expected effective TOPS",
+    "worst": "the effective TOPS of the worst outcome",
+}
+
+
+def _n(x: float) -> str:
+    return f"{(round(x) or 0):,.0f}"  # never "-0"
+
+
+def measure_text(f: RiskFigures) -> str:
+    if f.measure == "cvar":
+        if f.weight == 1:
+            return f"CVaR at alpha {f.alpha:g} (the mean effective TOPS of the worst {pct(1 - f.alpha)} of the probability)"
+        return MEASURE["cvar"].format(w=f"{f.weight:g}", a=f"{f.alpha:g}", rest=f"{1 - f.weight:g}")
+    return MEASURE[f.measure]
+
+
+def evpi_sentence(f: RiskFigures) -> str:
+    if f.evpi is None:
+        return "the value of knowing the outcome in advance is not known (an outcome has no plan on its own)"
+    return (f"knowing the outcome in advance would be worth {_n(f.evpi)} effective TOPS "
+            f"(wait-and-see {_n(f.wait_and_see)} against the hedged plan's {_n(f.objective)})")
+
+
+def hedging_sentence(f: RiskFigures) -> str:
+    if f.base_plan_value is None:
+        return f"the plan for the base scenario alone cannot be hedged after the fact: {f.base_plan_reason}"
+    return (f"hedging is worth {_n(f.value_of_hedging)} effective TOPS against committing to the plan for the base "
+            f"scenario alone ({_n(f.base_plan_value)} once its later orders are re-optimised in every outcome)")
+
+
+def risk_lines(f: RiskFigures, currency: str) -> list[str]:
+    """The terminal section: what was maximised, the shared orders, each outcome, EVPI and hedging."""
+    out = [f"uncertainty: {len(f.outcomes)} outcomes, maximising {measure_text(f)}"
+           + (f"; orders from {f.revealed} may depend on the outcome" if f.revealed else "; every order is shared")]
+    out.append(f"  expected {_n(f.expected_effective_tops)}   CVaR({f.alpha:g}) {_n(f.cvar_effective_tops)}   "
+               f"worst {_n(f.worst_effective_tops)} effective TOPS")
+    if f.shared_orders:
+        out.append("  orders placed before the outcome is known (shared by every outcome):")
+        for o in f.shared_orders:
+            what = f"lease {o['lease']}" if o["kind"] == "lease" else o["chip"]
+            when = f" in {o['period']}" if o["period"] else ""
+            out.append(f"    {o['site']:<6} {what:<14}{when:<10} {o['units']:>14,.0f} units")
+    else:
+        out.append("  no order is placed before the outcome is known")
+    rows = [["outcome", "prob.", "effective TOPS", "spend", "stranded units", "lost", "own optimum", "regret"]]
+    for o in f.outcomes:
+        rows.append([o.name, f"{o.probability:.3g}", _n(o.effective_tops), money(o.spend, currency),
+                     _n(o.stranded_units), money(o.stranded_spend, currency),
+                     _n(o.own_optimum) if o.own_optimum is not None else "-",
+                     _n(o.regret) if o.regret is not None else "-"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        out.append("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    out.append(f"  {evpi_sentence(f)}")
+    out.append(f"  {hedging_sentence(f)}")
+    return out
