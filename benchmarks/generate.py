@@ -1,6 +1,6 @@
 """Random but realistic chipalloc scenarios of any size, for benchmarks (deterministic for a seed).
 
-    python benchmarks/generate.py SITES CHIPS [--seed N] [--integer] [--periods P] > scenario.yaml
+    python benchmarks/generate.py SITES CHIPS [--seed N] [--integer] [--periods P] [--outcomes K] > scenario.yaml
 
 Each site has a budget, a domestic floor and a power envelope; vendors have capacities and share caps;
 some chips are controlled (denied in China, capped in a Tier-2 country). Prices, TOPS and power are drawn
@@ -15,7 +15,8 @@ import numpy as np
 import yaml
 
 
-def scenario(n_sites: int, n_chips: int, seed: int = 0, integer: bool = False, periods: int = 0) -> dict:
+def scenario(n_sites: int, n_chips: int, seed: int = 0, integer: bool = False, periods: int = 0,
+             outcomes: int = 0, export_controls: bool = True) -> dict:
     rng = np.random.default_rng(seed)
     vendors = {
         "dom1": {"origin": "CN", "capacity_units": float(40_000 * n_sites), "delivery_rate": 0.85, "max_share": 0.7},
@@ -59,8 +60,32 @@ def scenario(n_sites: int, n_chips: int, seed: int = 0, integer: bool = False, p
             "tpp_caps": {"MY": 790e6 * max(1, n_sites // 3)},
         },
     }
+    if not export_controls:  # every (site, chip) a column: sites x chips variables exactly
+        del data["export_controls"]
     if periods:
         data["periods"] = [f"p{t + 1}" for t in range(periods)]
+        for v in ("dom1", "dom2"):
+            vendors[v]["lead_time"] = 1
+    if outcomes:
+        # each outcome: one vendor's delivery rate drawn lower, and (every third) a US chip denied to China
+        # for deliveries from the second period on; probabilities from a Dirichlet draw
+        probs = rng.dirichlet(np.ones(outcomes))
+        probs = [float(f"{p:.12g}") for p in probs]
+        probs[-1] = float(f"{1.0 - sum(probs[:-1]):.15g}")
+        us_chips = [c for c, spec in chips.items() if spec["vendor"].startswith("us")]
+        table = {}
+        for k in range(outcomes):
+            changes = {f"vendors.{names[k % len(names)]}.delivery_rate": float(round(rng.uniform(0.4, 0.95), 3))}
+            if k % 3 == 0 and us_chips and periods:
+                c = us_chips[k % len(us_chips)]
+                changes[f"export_controls.licenses.deny_{k}"] = {"chip": c, "country": "CN", "status": "deny",
+                                                                 "from": data["periods"][min(1, periods - 1)]}
+            table[f"o{k:03d}"] = {"probability": probs[k], "changes": changes}
+        data.setdefault("export_controls", {"origins": ["US"]})["licenses"] = {}
+        data["schema_version"] = 2
+        data["uncertainty"] = {"revealed": data["periods"][1] if periods > 1 else None, "outcomes": table}
+        if not data["uncertainty"]["revealed"]:
+            del data["uncertainty"]["revealed"]
     return data
 
 
@@ -71,8 +96,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--integer", action="store_true")
     ap.add_argument("--periods", type=int, default=0)
+    ap.add_argument("--outcomes", type=int, default=0)
+    ap.add_argument("--no-export-controls", action="store_true", help="no export controls: sites x chips columns")
     a = ap.parse_args()
-    yaml.safe_dump(scenario(a.sites, a.chips, a.seed, a.integer, a.periods), sys.stdout, sort_keys=False)
+    yaml.safe_dump(scenario(a.sites, a.chips, a.seed, a.integer, a.periods, a.outcomes, not a.no_export_controls),
+                   sys.stdout, sort_keys=False)
 
 
 if __name__ == "__main__":

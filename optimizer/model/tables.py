@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 BUY, LEASE, PICK, AUX = 0, 1, 2, 3
 KIND_NAMES = ("buy", "lease", "pick", "aux")
@@ -88,8 +87,10 @@ class VarTable:
         z = np.zeros(0, dtype=np.int32)
         return VarTable([], z.astype(np.int8), z, z, z, z, z, np.zeros(0), np.zeros(0, bool), np.zeros(0), np.zeros(0))
 
-    def frame(self, coords: Coords) -> pd.DataFrame:
-        """The columns as a DataFrame with labels (kind, site, chip, period, lease, outcome)."""
+    def frame(self, coords: Coords):
+        """The columns as a pandas DataFrame with labels (kind, site, chip, period, lease, outcome)."""
+        import pandas as pd
+
         def lab(dim: str, codes: np.ndarray) -> list:
             names = getattr(coords, dim)
             return [names[c] if c != NONE else None for c in codes]
@@ -128,7 +129,10 @@ class RowTable:
     def index(self) -> dict[str, int]:
         return {n: i for i, n in enumerate(self.name)}
 
-    def frame(self, coords: Coords) -> pd.DataFrame:
+    def frame(self, coords: Coords):
+        """The rows as a pandas DataFrame."""
+        import pandas as pd
+
         return pd.DataFrame({
             "name": self.name, "family": self.family, "sense": self.sense, "rhs": self.rhs,
             "subject": self.subject,
