@@ -114,7 +114,7 @@ class Plan:
     allocation: list[AllocationRow]
     constraints: list[ConstraintRow]
     sites: list[SiteRow]
-    compliance: list[Decision]
+    _compliance: list[Decision]
     totals: dict[str, float] = field(default_factory=dict)
     optimality: dict = field(default_factory=dict)  # dual-bound check, see make_plan
     leases: list[LeaseRow] = field(default_factory=list)
@@ -124,6 +124,11 @@ class Plan:
     @property
     def lm(self) -> model_mod.Model:
         return self.model
+
+    @property
+    def compliance(self) -> list[Decision]:
+        """Every export decision (per site, chip and delivery period, and per lease), computed when first read."""
+        return self._compliance or self.model.decisions
 
     @property
     def status(self) -> str:
@@ -273,7 +278,7 @@ def assemble(s: Scenario, m: model_mod.Model, res: SolveResult, loaded: Loaded |
                                   fam.unit(g, ref), ref.outcome))
     sites = _site_rows(s, m, units, base)
     totals = _totals(m, units, alloc, leases, res)
-    plan = Plan(s, loaded, m, res, alloc, cons, sites, m.decisions, totals, leases=leases, outcomes=outcomes or {})
+    plan = Plan(s, loaded, m, res, alloc, cons, sites, [], totals, leases=leases, outcomes=outcomes or {})
     plan.periods = _period_rows(s, m, units, base)
     return plan
 
@@ -442,7 +447,7 @@ def finish(s: Scenario, m: model_mod.Model, res: SolveResult, loaded: Loaded | N
             plan.optimality = check_optimality(s, plan)
         return plan
     if not raise_on_status:
-        return Plan(s, loaded, m, res, [], [], [], m.decisions, {}, outcomes=outcomes or {})
+        return Plan(s, loaded, m, res, [], [], [], [], {}, outcomes=outcomes or {})
     if res.status is Status.INFEASIBLE:
         raise InfeasibleError(f"scenario {s.name!r} has no feasible plan")
     if res.status is Status.UNBOUNDED:

@@ -150,12 +150,15 @@ def risk_figures(plan: Plan, solver: str = "highs") -> RiskFigures | None:
     spend = m.layer_spend @ units
     outcomes: list[OutcomeFigures] = []
     own: list[float | None] = []
+    from .engine import Resolver
+
+    resolver = Resolver(solver)  # outcomes of one structure reuse one solver model
     for k, name in enumerate(names):
         L = m.layers[k]
         strand = L.stranded & (units[L.cols] > 0)
         T = L.scenario.n_periods
         lost = np.where(L.kind == LEASE, L.price * (T - L.period), L.price) * (1.0 - L.refund)
-        alone = make_plan(plan.outcomes[name], solver=solver, raise_on_status=False, duals=False)
+        alone = resolver.plan(plan.outcomes[name], duals=False)
         best = float(alone.totals["effective_tops"]) if alone.result.ok else None
         own.append(best)
         outcomes.append(OutcomeFigures(

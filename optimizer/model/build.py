@@ -52,9 +52,16 @@ class Model:
     tops: sp.csr_matrix  # layers x columns: objective TOPS per unit in each layer
     layer_spend: sp.csr_matrix  # layers x columns: spend per unit in each layer
     measure: str  # single | expected | cvar | worst
-    decisions: list[compliance.Decision] = field(default_factory=list)
+    _decisions: list[compliance.Decision] | None = None
     exact_objective: list[Fraction] | None = None  # c per unit as exact rationals of the decimal inputs, when known
     c2: np.ndarray | None = None  # cvar / worst: the expected TOPS per unit, maximised among plans of the best measure
+
+    @property
+    def decisions(self) -> list[compliance.Decision]:
+        """The export decision per (site, chip, delivery period) and lease, for the reports (computed once, on use)."""
+        if self._decisions is None:
+            self._decisions = compliance.decisions(self.scenario)
+        return self._decisions
 
     @property
     def integer(self) -> bool:
@@ -175,9 +182,7 @@ def build(s: Scenario, outcomes: dict[str, Scenario] | None = None) -> Model:
         layer_spend = sp.csr_matrix((layer_spend.data, layer_spend.indices, layer_spend.indptr), shape=(K, len(var)))
 
     rows, A = _assemble(blocks, aux_block, len(var))
-    decisions = compliance.decisions(s)
-    model = Model(s, co, var, rows, A, np.asarray(c, dtype=float).ravel(), spend, layers, tops, layer_spend, measure,
-                  decisions)
+    model = Model(s, co, var, rows, A, np.asarray(c, dtype=float).ravel(), spend, layers, tops, layer_spend, measure)
     model.exact_objective = _exact_objective(model)
     if measure in ("cvar", "worst"):
         # a pure tail measure leaves the better outcomes free: among the plans with the best measure, the one
