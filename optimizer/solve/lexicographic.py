@@ -207,7 +207,9 @@ class Solver:
             floor = float(exact1 - delta / 2)
         else:
             floor = opt - FALLBACK_TIE_REL * abs(opt)
-        bound = self.main.relaxed_min_spend(floor)
+        # every whole-lot plan with TOPS >= floor has TOPS >= T* (TOPS come in steps of delta), so the
+        # relaxation held at T* itself bounds their spend from below
+        bound = self.main.relaxed_min_spend(float(exact1) if (delta is not None and exact1 is not None) else floor)
         if bound is not None and bound >= spend1 - SPEND_TOL * max(1.0, abs(spend1)):
             return lots, ""  # proven: no plan with this TOPS is cheaper even with fractional lots
         st, x, hit = self.main.min_spend(floor, start=lots)
