@@ -108,21 +108,40 @@ def _line_map(node: yaml.Node, prefix: tuple = (), out: dict | None = None, dept
 
 @dataclass
 class Source:
-    """A scenario as read from disk, before validation."""
+    """A scenario as read from disk, before validation.
+
+    ``lines`` locates each field path of a YAML or JSON file by line;
+    ``cells`` locates each field path of an xlsx workbook by sheet and cell
+    (``Chips!D7``). :meth:`where` gives whichever the file has.
+    """
 
     path: str
     data: dict
     lines: dict[tuple, int] = field(default_factory=dict)
     sha256: str = ""
+    cells: dict[tuple, str] = field(default_factory=dict)
 
     def line_of(self, loc: tuple) -> int | None:
-        loc = tuple(str(x) if not isinstance(x, int) else x for x in loc)
-        while loc:
-            for key in (loc, tuple(str(x) for x in loc)):
-                if key in self.lines:
-                    return self.lines[key]
-            loc = loc[:-1]
-        return None
+        return _nearest(self.lines, loc)
+
+    def cell_of(self, loc: tuple) -> str | None:
+        return _nearest(self.cells, loc)
+
+    def where(self, loc: tuple) -> int | str | None:
+        """Where the value at ``loc`` (or the nearest enclosing one) is written: a line number or a cell."""
+        if self.cells:
+            return self.cell_of(loc)
+        return self.line_of(loc)
+
+
+def _nearest(table: dict, loc: tuple):
+    loc = tuple(str(x) if not isinstance(x, int) else x for x in loc)
+    while loc:
+        for key in (loc, tuple(str(x) for x in loc)):
+            if key in table:
+                return table[key]
+        loc = loc[:-1]
+    return None
 
 
 def read_source(path: str | Path) -> Source:
