@@ -1,11 +1,14 @@
-"""Read scenario files (YAML or JSON) into plain data, safely.
+"""Read scenario files (YAML, JSON or an xlsx workbook) into plain data, safely.
 
 Safety first: files are size-checked before parsing, must be UTF-8 text, are
 parsed with a safe loader that refuses Python tags, refuses duplicated keys
 (naming both lines), and refuses alias bombs by bounding the size of the
 document once aliases are expanded. Numbers are read the way planners type
 them (``40e9``, ``4.0e10``, ``40_000_000_000``). Line numbers are kept per
-field path so that later messages can point at the line.
+field path so that later messages can point at the line. An xlsx workbook
+(recognised by its name or by being a zip archive) is read by
+:mod:`optimizer.scenario_xlsx.read`, which locates each field path by sheet
+and cell instead.
 """
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ import yaml
 from .errors import InputError, Problem
 
 MAX_FILE_BYTES = 1_000_000  # a real scenario is a few KB
+MAX_XLSX_BYTES = 10_000_000  # a scenario workbook is tens of KB, a plan workbook with its Inputs sheet a few hundred
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected Office file
 MAX_EXPANDED_NODES = 200_000  # bound on the document after alias expansion
 
 class ScenarioLoader(yaml.SafeLoader):
@@ -154,9 +161,12 @@ def read_source(path: str | Path) -> Source:
         if p.is_dir():
             raise InputError("is a folder, not a scenario file", file=name)
         size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
+        workbook = is_workbook(p)
+        limit = MAX_XLSX_BYTES if workbook else MAX_FILE_BYTES
+        if size > limit:
+            what = "a scenario workbook" if workbook else "a scenario"
             raise InputError(
-                f"file is {size:,} bytes; a scenario is at most {MAX_FILE_BYTES:,} bytes (is this the right file?)", file=name
+                f"file is {size:,} bytes; {what} is at most {limit:,} bytes (is this the right file?)", file=name
             )
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -165,8 +175,16 @@ def read_source(path: str | Path) -> Source:
         raise InputError("permission denied reading the file", file=name) from None
     except OSError as e:
         raise InputError(f"cannot read the file: {e.strerror or e}", file=name) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"file is larger than {MAX_FILE_BYTES:,} bytes; refused", file=name)
+    if len(raw) > limit:
+        raise InputError(f"file is larger than {limit:,} bytes; refused", file=name)
+    if raw.startswith(OLE_MAGIC):
+        raise InputError("an Excel 97-2003 (.xls) or password-protected workbook; save it as an Excel Workbook "
+                         "(.xlsx) without a password", file=name)
+    if workbook:
+        from .scenario_xlsx.read import read_workbook
+
+        data, cells = read_workbook(raw, name)
+        return Source(name, data, {}, hashlib.sha256(raw).hexdigest(), cells)
     if b"\x00" in raw:
         raise InputError("binary file (contains NUL bytes); expected a YAML or JSON scenario", file=name)
     try:
@@ -185,6 +203,18 @@ def read_source(path: str | Path) -> Source:
     if not isinstance(data, dict):
         raise InputError(f"top level is {kind_of(data)}, not a mapping; a scenario starts with schema_version: 1", file=name)
     return Source(name, data, lines, hashlib.sha256(raw).hexdigest())
+
+
+def is_workbook(path: str | Path) -> bool:
+    """An .xlsx workbook: by its name, or by its first bytes (a zip archive)."""
+    p = Path(path)
+    if p.suffix.lower() in XLSX_SUFFIXES:
+        return True
+    try:
+        with p.open("rb") as f:
+            return f.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
 
 
 def kind_of(v: Any) -> str:
