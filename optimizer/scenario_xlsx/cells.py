@@ -96,14 +96,23 @@ def split_list(text: str) -> list[str]:
     return [x.strip() for x in t.split(",") if x.strip()]
 
 
-def from_cell(value: Any, ann: Any) -> Any:
-    """The scenario value of a non-empty cell, for a field annotated ``ann`` (Any: a --set style value)."""
+def is_free_text(ann: Any, meta: tuple | list) -> bool:
+    """Text of any shape (a name, a note), as opposed to ids, codes and choices."""
+    return ann is str and not any(getattr(c, "pattern", None) for c in constraints(meta))
+
+
+def from_cell(value: Any, ann: Any, meta: tuple | list = ()) -> Any:
+    """The scenario value of a non-empty cell, for a field annotated ``ann`` (Any: a --set style value).
+
+    Text is read without surrounding spaces, except free text (names,
+    notes), which is kept as typed.
+    """
     if isinstance(value, str):
         if ann is Any:
             return parse_value(value)
         if is_list(ann):
             return split_list(value)
-        return value
+        return value if is_free_text(ann, meta) else value.strip()
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):

@@ -68,6 +68,8 @@ PAIR_COLUMNS: dict[tuple, tuple[str, str]] = {
 }
 # the id column of a table of changes (dotted path -> value)
 CHANGE_IDS: dict[tuple, str] = {("variants",): "variant", ("uncertainty", "outcomes"): "outcome"}
+# mappings keyed by period (named in the Read me; the columns follow the order of periods)
+PERIOD_KEYED = frozenset({"capacity_units", "power_mw", "per_period", "price_by_period"})
 # a field with this name names an entity of this part (drop-downs in the template)
 REFERENCES: dict[str, tuple] = {"vendor": ("vendors",), "chip": ("chips",), "site": ("sites",), "architecture": ("flexibility",)}
 

@@ -173,9 +173,9 @@ def _grid(wb_values, wb_formulas, archive: zipfile.ZipFile, sheet: str, name: st
                 g.cells[(r, c)] = _Date(v)
                 continue
             if isinstance(v, str):
-                v = unescape(v).strip()
-                if not v:
-                    continue
+                v = unescape(v)
+                if not v.strip():
+                    continue  # a cell of spaces is an empty cell
             g.cells[(r, c)] = v
         for r, c in sorted(formulas):
             if (r, c) not in g.cells:
@@ -448,9 +448,11 @@ class _Builder:
             self.problem(f"a date ({v}) where a name belongs; format the cell as Text and type it again",
                          blk.grid.at(r, c), path=".".join(map(str, path)))
             return _SKIP
-        return v if isinstance(v, str) else number_text(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+        if isinstance(v, str):
+            return v.strip()
+        return number_text(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
 
-    def _value(self, blk: _Block, r: int, c: int, ann: Any, path: tuple) -> Any:
+    def _value(self, blk: _Block, r: int, c: int, ann: Any, path: tuple, meta: tuple = ()) -> Any:
         v = blk.grid.cells[(r, c)]
         if isinstance(v, _Refused):
             self.problem(v.message, blk.grid.at(r, c), path=".".join(map(str, path)))
@@ -462,7 +464,7 @@ class _Builder:
                          f"{'Text' if what in ('text', 'a list') else 'Number'} and type it again",
                          where, path=".".join(map(str, path)))
             return _SKIP
-        return from_cell(v, ann)
+        return from_cell(v, ann, meta)
 
     # -- kinds
     def _fields(self, blk: _Block) -> None:
@@ -505,7 +507,7 @@ class _Builder:
         """One value of a record or of Settings; a field given both as one value and per key is refused."""
         g = blk.grid
         ann = leaf.value_ann if key is not None else leaf.ann
-        v = self._value(blk, r, c, ann, path)
+        v = self._value(blk, r, c, ann, path, leaf.value_meta if key is not None else leaf.meta)
         if v is _SKIP:
             return
         base = path if key is None else path[:-1]
@@ -545,7 +547,7 @@ class _Builder:
             if vc not in row:
                 self.put(path, None, g.at(r, vc))
                 continue
-            v = self._value(blk, r, vc, part.value_ann, path)
+            v = self._value(blk, r, vc, part.value_ann, path, part.value_meta)
             if v is not _SKIP:
                 self.put(path, v, g.at(r, vc))
 
@@ -558,7 +560,7 @@ class _Builder:
             self.problem(f"a date ({v}) where an id belongs; format the cell as Text and type it again",
                          blk.grid.at(r, c), path=".".join(map(str, parent)))
             return _SKIP
-        return key_from_cell(v, ann if ann is int else str)
+        return key_from_cell(v.strip() if isinstance(v, str) else v, ann if ann is int else str)
 
     def _table(self, blk: _Block) -> None:
         part, g = blk.part, blk.grid
@@ -648,7 +650,7 @@ class _Builder:
             if vc not in row:
                 self.put(path, None, g.at(r, vc))
                 continue
-            v = self._value(blk, r, vc, part.value_ann, path)
+            v = self._value(blk, r, vc, part.value_ann, path, part.value_meta)
             if v is not _SKIP:
                 self.put(path, v, g.at(r, vc))
 
@@ -683,7 +685,8 @@ class _Builder:
                     continue
                 leaf, k = L.resolve(part.leaves, cname)
                 p = base + leaf.rel + ((k,) if k is not None else ())
-                v = self._value(blk, r, c, leaf.value_ann if k is not None else leaf.ann, p)
+                v = self._value(blk, r, c, leaf.value_ann if k is not None else leaf.ann, p,
+                                leaf.value_meta if k is not None else leaf.meta)
                 if v is _SKIP:
                     continue
                 prev = L.get_in(self.data, p)

@@ -507,8 +507,12 @@ def _lists_sheet(wb, st: _Styles) -> None:
 
 
 def write_scenario_workbook(path: str | Path, data: dict | BaseModel, force: bool = False,
-                            before: Callable | None = None) -> Path:
-    """Write a scenario workbook (one sheet per part) to ``path`` atomically; ``before(wb)`` adds sheets first."""
+                            before: Callable | None = None, check: Callable[[str], None] | None = None) -> Path:
+    """Write a scenario workbook (one sheet per part) to ``path`` atomically.
+
+    ``before(wb)`` adds sheets first (the Read me); ``check(tmp_path)`` runs
+    on the finished file before it is put in place, and may raise to stop it.
+    """
     import xlsxwriter
 
     from ..errors import OutputError
@@ -528,5 +532,7 @@ def write_scenario_workbook(path: str | Path, data: dict | BaseModel, force: boo
                 wb.close()
             except Exception as e:  # noqa: BLE001 - XlsxWriter wraps OS errors in its own types
                 raise OutputError(f"{path}: cannot write ({e})") from None
+        if check is not None:
+            check(tmp)
 
     return write_atomic(path, write, force)
