@@ -221,10 +221,10 @@ def _changes_field(model: type[BaseModel]) -> str | None:
 
 
 @functools.cache
-def parts() -> tuple[Part, ...]:
-    """Every part of the layout: sheets in schema order, each sheet's main block first."""
+def parts(root: type[BaseModel] = Scenario) -> tuple[Part, ...]:
+    """Every part of the layout of ``root`` (the scenario): sheets in schema order, each sheet's main block first."""
     out: list[Part] = []
-    _owner((), Scenario, out)
+    _owner((), root, out)
     titles = [p.title for p in out]
     dupes = sorted({t for t in titles if titles.count(t) > 1})
     if dupes:  # pragma: no cover - a schema change that needs a decision in TITLES

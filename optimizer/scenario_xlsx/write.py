@@ -235,31 +235,48 @@ def _changes_table(part: L.Part, obj: Any) -> Table:
 
 
 class _Styles:
+    """The formats of one workbook (XlsxWriter formats belong to the workbook that made them)."""
+
+    KINDS = {
+        "text": {"num_format": "@"},
+        "text_quoted": {"num_format": "@", "quote_prefix": True},
+        "wrap": {"num_format": "@", "text_wrap": True},
+        "int": {"num_format": FMT_INT},
+        "num": {"num_format": FMT_NUM},
+        "pct": {"num_format": FMT_PCT},
+        "bool": {"align": "center"},
+        "general": {},
+    }
+
     def __init__(self, wb) -> None:
         self.wb = wb
-        base = {"valign": "top"}
         self.header = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
                                      "valign": "vcenter", "border": 1, "border_color": "#BFBFBF"})
         self.title = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E78"})
         self.note = wb.add_format({"italic": True, "font_color": "#595959"})
-        self.text = wb.add_format({**base, "num_format": "@"})
-        self.text_quoted = wb.add_format({**base, "num_format": "@", "quote_prefix": True})
-        self.wrap = wb.add_format({**base, "num_format": "@", "text_wrap": True})
-        self.int = wb.add_format({**base, "num_format": FMT_INT})
-        self.num = wb.add_format({**base, "num_format": FMT_NUM})
-        self.pct = wb.add_format({**base, "num_format": FMT_PCT})
-        self.bool = wb.add_format({**base, "align": "center"})
-        self.general = wb.add_format(base)
+        self._made: dict[tuple[str, bool], Any] = {}
+        for k in self.KINDS:
+            setattr(self, k, self.get(k))
+
+    def get(self, kind: str, left: bool = False):
+        """A value format; ``left`` aligns it left (the value column of a field/value list)."""
+        key = (kind, left)
+        if key not in self._made:
+            props = {"valign": "top", **self.KINDS[kind]}
+            if left:
+                props["align"] = "left"
+            self._made[key] = self.wb.add_format(props)
+        return self._made[key]
 
 
-def _number_format(st: _Styles, v: float, ann: Any, meta: tuple):
+def _number_format(st: _Styles, v: float, ann: Any, meta: tuple, left: bool = False):
     if is_share(ann, meta):
-        return st.pct
+        return st.get("pct", left)
     if float(v).is_integer() and abs(v) < 1e15:
-        return st.int
+        return st.get("int", left)
     if 0 < abs(v) < 1e-4:
-        return st.general
-    return st.num
+        return st.get("general", left)
+    return st.get("num", left)
 
 
 def _display(v: Any) -> str:
@@ -272,19 +289,19 @@ def _display(v: Any) -> str:
     return str(v)
 
 
-def _write(ws, st: _Styles, r: int, c: int, cell: Cell) -> Any:
+def _write(ws, st: _Styles, r: int, c: int, cell: Cell, left: bool = False) -> Any:
     """Write one value cell; returns what was stored (None: nothing)."""
     v = to_cell(cell.value, cell.ann)
     if v is None:
         return None
     if isinstance(v, bool):
-        ws.write_boolean(r, c, v, st.bool)
+        ws.write_boolean(r, c, v, st.get("general", True) if left else st.bool)
     elif isinstance(v, (int, float)):
-        ws.write_number(r, c, v, _number_format(st, v, cell.ann, cell.meta))
+        ws.write_number(r, c, v, _number_format(st, v, cell.ann, cell.meta, left))
     else:
         text = str(v)
-        fmt = st.text_quoted if text.startswith(FORMULA_LEADS) else st.wrap if len(text) > MAX_WIDTH else st.text
-        ws.write_string(r, c, text, fmt)
+        kind = "text_quoted" if text.startswith(FORMULA_LEADS) else "wrap" if len(text) > MAX_WIDTH else "text"
+        ws.write_string(r, c, text, st.get(kind, left))
     return v
 
 
@@ -332,7 +349,20 @@ def _widths(ws, widths: dict[int, int], cap: int = MAX_WIDTH) -> None:
         ws.set_column(c, c, max(8, min(cap, w + 2)))
 
 
-def _block(ws, st: _Styles, r: int, t: Table, refs: dict[str, str], widths: dict[int, int], title: bool) -> int:
+def _heights(ws, widths: dict[int, int], wrapped: list[tuple[int, int, str]], cap: int = MAX_WIDTH) -> None:
+    """Rows tall enough for their wrapped text (neither Excel nor LibreOffice grows them on opening)."""
+    tallest: dict[int, int] = {}
+    for r, c, text in wrapped:
+        width = max(8, min(cap, widths.get(c, 8) + 2)) - 1
+        lines = sum(max(1, -(-len(part) // width)) for part in text.split("\n"))
+        tallest[r] = max(tallest.get(r, 1), lines)
+    for r, n in tallest.items():
+        if n > 1:
+            ws.set_row(r, 15 * n)
+
+
+def _block(ws, st: _Styles, r: int, t: Table, refs: dict[str, str], widths: dict[int, int], title: bool,
+           wrapped: list[tuple[int, int, str]]) -> int:
     """Write one block from row ``r`` (title row first when ``title``); returns the next free row."""
     sheet = ws.get_name()
     if title:
@@ -342,12 +372,16 @@ def _block(ws, st: _Styles, r: int, t: Table, refs: dict[str, str], widths: dict
         ws.write_string(r, c, h, st.header)
         widths[c] = max(widths.get(c, 0), len(h) + 2)
     r += 1
+    left = t.part.kind == "fields"
     for row in t.rows:
         for c, cell in enumerate(row):
-            v = _write(ws, st, r, c, cell)
+            v = _write(ws, st, r, c, cell, left=left and c == 1)
             if v is None:
                 continue
-            widths[c] = max(widths.get(c, 0), min(len(_display(v)), MAX_WIDTH))
+            text = _display(v)
+            widths[c] = max(widths.get(c, 0), min(len(text), MAX_WIDTH))
+            if len(text) > MAX_WIDTH or "\n" in text:
+                wrapped.append((r, c, text))
             if cell.path is not None:
                 refs[_key(cell.path)] = _abs(sheet, r, c)
         r += 1
@@ -361,11 +395,13 @@ def _stacked_sheet(wb, st: _Styles, name: str, blocks: list[Table], refs: dict[s
                           "chipalloc solve on this workbook (the other sheets are ignored). Each block is a title, "
                           "a header row and rows, as in a scenario workbook (chipalloc template).", st.note)
     widths: dict[int, int] = {}
+    wrapped: list[tuple[int, int, str]] = []
     r = 3
     for t in blocks:
-        r = _block(ws, st, r, t, refs, widths, title=True) + 1
+        r = _block(ws, st, r, t, refs, widths, title=True, wrapped=wrapped) + 1
     widths[0] = max(widths.get(0, 0), 14)
-    _widths(ws, {c: w for c, w in widths.items()})
+    _widths(ws, widths)
+    _heights(ws, widths, wrapped)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.freeze_panes(3, 0)
@@ -374,10 +410,11 @@ def _stacked_sheet(wb, st: _Styles, name: str, blocks: list[Table], refs: dict[s
 
 def _part_sheet(wb, ws, st: _Styles, on: list[Table], refs: dict[str, str], validations: bool) -> None:
     widths: dict[int, int] = {}
+    wrapped: list[tuple[int, int, str]] = []
     r = 0
     for i, t in enumerate(on):
         start = r + (1 if i else 0)
-        end = _block(ws, st, r, t, refs, widths, title=bool(i))
+        end = _block(ws, st, r, t, refs, widths, title=bool(i), wrapped=wrapped)
         if validations:
             _rules(ws, t, start + 1, end if i + 1 < len(on) else max(end, start + 1 + TABLE_ROWS), st)
         r = end + 1
@@ -388,7 +425,9 @@ def _part_sheet(wb, ws, st: _Styles, on: list[Table], refs: dict[str, str], vali
         ws.freeze_panes(1, 0)
     if len(on) == 1 and main.rows:
         ws.autofilter(0, 0, len(main.rows), len(main.header) - 1)
-    _widths(ws, widths, cap=60 if main.part.kind == "fields" else MAX_WIDTH)
+    cap = 60 if main.part.kind == "fields" else MAX_WIDTH
+    _widths(ws, widths, cap=cap)
+    _heights(ws, widths, wrapped, cap)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
