@@ -138,10 +138,14 @@ def _open_workbooks(raw: bytes, name: str):
     return out
 
 
-def _reason(e: Exception) -> str:
+def _reason(e: BaseException) -> str:
+    chain, seen = e, set()
+    while chain is not None and id(chain) not in seen:  # openpyxl wraps what defusedxml raised
+        seen.add(id(chain))
+        if type(chain).__name__ in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
+            return "its XML declares entities or a DTD (an XML bomb?); refused"
+        chain = chain.__cause__ or chain.__context__
     kind = type(e).__name__
-    if kind in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
-        return "its XML declares entities or a DTD (an XML bomb?); refused"
     if isinstance(e, KeyError):
         return f"a part is missing ({e.args[0] if e.args else e}); save it again from Excel or LibreOffice as .xlsx"
     text = str(e).strip() or kind
@@ -288,9 +292,16 @@ def _title_of(row: dict[int, Any], titles: dict[str, L.Part]) -> str | None:
 
 
 def _blocks(g: Grid, stacked: bool, b: "_Builder") -> None:
+    """Split a sheet into blocks: a title row (one cell, a part's title), a header row, data rows.
+
+    Blank rows are skipped. In the one-sheet-per-part form the sheet's first
+    block starts at its header (no title). Rows under a title that cannot be
+    read (unknown, repeated, misplaced) are skipped after one message.
+    """
     titles = L.by_title()
     on_sheet = {p.title: p for p in L.parts() if stacked or p.sheet == g.sheet}
     cur: _Block | None = None
+    dead = False  # inside a block whose title was refused
     blocks: list[_Block] = []
     if not stacked:
         main = next(p for p in on_sheet.values() if p.main)
@@ -301,46 +312,51 @@ def _blocks(g: Grid, stacked: bool, b: "_Builder") -> None:
         row = g.row(r)
         t = _title_of(row, titles)
         if t is not None:
+            refused = None
             if t not in on_sheet:
-                b.problem(f"the {t} table goes on its own sheet {titles[t].sheet!r}, not on {g.sheet!r}", g.at(r, 1))
-                cur = None
-                continue
-            if t in seen:
-                b.problem(f"a second {t} block (the first starts in row {seen[t]}); keep one", g.at(r, 1))
-                cur = None
-                continue
-            if not stacked and on_sheet[t].main:
-                b.problem(f"the {t} table starts in row 1 of this sheet, without a title row", g.at(r, 1))
-                cur = None
+                refused = f"the {t} table goes on its own sheet {titles[t].sheet!r}, not on {g.sheet!r}"
+            elif t in seen:
+                refused = f"a second {t} block (the first starts in row {seen[t]}); keep one"
+            elif not stacked and on_sheet[t].main:
+                refused = f"the {t} table starts in row 1 of its sheet, without a title row"
+            if refused:
+                b.problem(refused, g.at(r, 1))
+                cur, dead = None, True
                 continue
             seen[t] = r
-            cur = _Block(on_sheet[t], g, r)
+            cur, dead = _Block(on_sheet[t], g, r), False
             blocks.append(cur)
+            continue
+        if _looks_like_title(row, titles, on_sheet):
+            close = difflib.get_close_matches(row[1], list(on_sheet), n=1, cutoff=0.7)
+            b.problem(f"unknown block title {row[1]!r}", g.at(r, 1), hint=f"did you mean {close[0]}?")
+            cur, dead = None, True
+            continue
+        if dead:
             continue
         if cur is None:
             if stacked and not blocks:
                 continue  # free text above the first block
-            if len(row) == 1 and 1 in row and isinstance(row[1], str):
-                close = difflib.get_close_matches(row[1], list(on_sheet), n=1, cutoff=0.7)
-                if close:
-                    b.problem(f"unknown block title {row[1]!r}", g.at(r, 1), hint=f"did you mean {close[0]}?")
-                    continue
-            if stacked:
-                b.problem("a row outside any block; put a block title (e.g. Chips) above its header row",
-                          g.at(r, min(row)))
+            b.problem("a row outside any block; put a block title (e.g. Chips) above its header row", g.at(r, min(row)))
+            dead = True
             continue
         if cur.header_row is None:
             cur.header_row = r
             cur.headers = row
             continue
-        if len(row) == 1 and 1 in row and isinstance(row[1], str) and (" " in row[1] or row[1][:1].isupper()):
-            close = difflib.get_close_matches(row[1], list(on_sheet), n=1, cutoff=0.7)
-            if close and row[1] not in titles:
-                b.problem(f"unknown block title {row[1]!r}", g.at(r, 1), hint=f"did you mean {close[0]}?")
-                continue
         cur.rows.append(r)
     for blk in blocks:
         b.block(blk)
+
+
+def _looks_like_title(row: dict[int, Any], titles: dict[str, L.Part], on_sheet: dict[str, L.Part]) -> bool:
+    """A lone text cell in column A that is close to a block title but is not one (a misspelt title)."""
+    if not (len(row) == 1 and 1 in row and isinstance(row[1], str)) or row[1] in titles:
+        return False
+    text = row[1]
+    if not (" " in text or text[:1].isupper()):
+        return False  # ids and field names are lowercase
+    return bool(difflib.get_close_matches(text, list(on_sheet), n=1, cutoff=0.7))
 
 
 # ---------------------------------------------------------------- data
@@ -514,8 +530,9 @@ class _Builder:
         other = scalar_given.get(base)
         mine = "one" if key is None else "keyed"
         if other is not None and other != mine and leaf.scalar and leaf.keyed:
-            self.problem(f"{leaf.name} is given both as one value and per key ({leaf.name}.<key>); use one form",
-                         g.at(r, c), path=".".join(map(str, base)))
+            word = "period" if leaf.rel[-1] in L.PERIOD_KEYED else "key"
+            self.problem(f"{leaf.name} is given both as one value and per {word} ({leaf.name}.<{word}>); "
+                         "keep one form", g.at(r, c), path=".".join(map(str, base)))
             return
         scalar_given[base] = mine
         self.put(path, v, g.at(r, c))
