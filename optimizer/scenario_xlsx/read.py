@@ -393,6 +393,7 @@ class _Builder:
     def block(self, blk: _Block) -> None:
         if blk.header_row is None:
             return
+        self.locate(blk.part.path, blk.grid.at(blk.header_row, min(blk.headers)))  # the table as a whole
         if blk.part.kind == "long":
             self.later.append(blk)  # after the entities it refers to
             return
@@ -443,7 +444,7 @@ class _Builder:
     def _column_hint(self, part: L.Part, name: str, known: list[str]) -> str:
         for p in L.parts():
             if p.path[: len(part.path)] == part.path and len(p.path) > len(part.path) and p is not part:
-                rest = ".".join(p.path[len(part.path) + (1 if part.kind == "table" else 0):])
+                rest = ".".join(p.path[len(part.path):])
                 if name == rest or name.startswith(rest + "."):
                     return f"{name.split('.')[0]} go on the {p.title} " + ("sheet" if p.main else "block")
         for p in L.parts():
@@ -655,7 +656,7 @@ class _Builder:
                 close = difflib.get_close_matches(str(ent), known, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else "known: " + (", ".join(known) or "none")
                 owner_part = L.part_for_path(owner)
-                self.problem(f"unknown {ename} {ent!r} (not on the {owner_part.title if owner_part else ''} sheet)",
+                self.problem(f"unknown {ename} {ent!r}: not on the {owner_part.title if owner_part else ''} sheet",
                              g.at(r, ec), path=_join(owner, ent), hint=hint)
                 continue
             if (ent, key) in seen:
