@@ -7,8 +7,10 @@
 - A value in Variants or Outcomes is read the way ``--set`` reads a value
   (YAML flow: ``0.6``, ``true``, ``null``, ``{1: allow, 2: cap}``); text
   that would read as something else is written quoted (``'2025'``).
-- Control characters, which a cell cannot hold, are stored escaped as
-  ``_x0001_`` (Excel's own convention) and unescaped on reading.
+- Control characters (other than tab and newline), which a cell cannot
+  hold, are stored escaped as ``_x0001_`` (Excel's own convention) and
+  unescaped on reading; so a literal ``_x0001_`` typed in a cell reads as
+  that control character, as it does in Excel.
 """
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ def unescape(text: str) -> str:
     """Undo the ``_xHHHH_`` escape of control characters (a literal ``_x0041_`` stays as it is)."""
     def sub(m: re.Match) -> str:
         code = int(m.group(1), 16)
-        if (code < 0x20 and code not in (9, 10, 13)) or code in (0xFFFE, 0xFFFF):
+        if (code < 0x20 and code not in (9, 10)) or code in (0xFFFE, 0xFFFF):
             return chr(code)
         return m.group(0)
 
@@ -158,8 +160,9 @@ def to_cell(value: Any, ann: Any) -> Any:
 
 
 def quote(text: str) -> str:
-    """Text in YAML single quotes: reads back as exactly ``text``."""
-    return "'" + text.replace("'", "''") + "'"
+    """Text in YAML quotes (single, or double with escapes for control characters): reads back as ``text``."""
+    out = yaml.safe_dump(text, default_style="'", width=1_000_000_000, allow_unicode=True)
+    return out[: -len("\n...\n")] if out.endswith("\n...\n") else out.rstrip("\n")
 
 
 def flow(value: Any) -> str:

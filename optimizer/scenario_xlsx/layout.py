@@ -171,6 +171,7 @@ def walk(model: type[BaseModel], prefix: tuple = (), skip: frozenset = frozenset
         if rel in skip:
             continue
         one, meta = _unwrap(f.annotation)
+        meta = tuple(f.metadata) + meta  # pydantic keeps a field's own constraints (Country's pattern) here
         keyed, _ = _unwrap(f.annotation, "key")
         if _is_model(one):
             more, more_subs = walk(one, rel, skip)

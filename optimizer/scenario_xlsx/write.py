@@ -416,7 +416,7 @@ def _part_sheet(wb, ws, st: _Styles, on: list[Table], refs: dict[str, str], vali
         start = r + (1 if i else 0)
         end = _block(ws, st, r, t, refs, widths, title=bool(i), wrapped=wrapped)
         if validations:
-            _rules(ws, t, start + 1, end if i + 1 < len(on) else max(end, start + 1 + TABLE_ROWS), st)
+            _rules(ws, t, start + 1, end - 1 if i + 1 < len(on) else max(end - 1, start + TABLE_ROWS), st)
         r = end + 1
     main = on[0]
     if main.part.kind == "table" and main.part.id_column:

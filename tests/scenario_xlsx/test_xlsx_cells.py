@@ -58,7 +58,8 @@ def test_patterned_text_is_stripped_but_free_text_is_not():
 @pytest.mark.parametrize(
     "value",
     [None, "abc", "2025", "true", "yes", "null", "", "a: b", "=1+1", "-2+3", "@cmd", "it's", "NO", "0.6", "[x]",
-     {1: "allow", 2: "cap"}, [1, 2], {"a": [1, {"b": None}]}, 1.58e9, 0.1, True, False, 0, -3],
+     "0\x0c", "0\r", "a\nb", " x ", {1: "allow", 2: "cap"}, [1, 2], {"a": [1, {"b": None}]}, 1.58e9, 0.1, True,
+     False, 0, -3],
 )
 def test_any_value_round_trips_through_its_cell(value):
     cell = to_cell(value, Any)
@@ -83,6 +84,7 @@ def test_keys():
 def test_helpers():
     assert number_text(40e9) == "40000000000" and number_text(0.25) == "0.25" and number_text(7) == "7"
     assert quote("it's") == "'it''s'"
+    assert quote("form\x0cfeed") == '"form\\ffeed"'  # control characters: double quotes with escapes
     assert flow({1: "allow"}) == "{1: allow}" and flow(None) == "null" and flow([1, 2]) == "[1, 2]"
     assert split_list(" a , ,b ") == ["a", "b"]
 
@@ -91,6 +93,7 @@ def test_control_characters_unescape_but_literal_escapes_stay():
     assert unescape("a_x0001_b") == "a\x01b"
     assert unescape("_x0041_") == "_x0041_"  # Excel's escape of a letter is not a control character: kept
     assert unescape("tab_x0009_") == "tab_x0009_"  # a cell can hold a tab itself
+    assert unescape("cr_x000D_") == "cr\r"  # XML would turn a carriage return into a newline: Excel escapes it
     assert unescape("no escapes") == "no escapes"
 
 
