@@ -167,7 +167,8 @@ def quote(text: str) -> str:
 
 def flow(value: Any) -> str:
     """A value as one line of YAML flow style (``{1: allow, 2: cap}``, ``null``)."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000_000, allow_unicode=True).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000_000, allow_unicode=True,
+                          sort_keys=False).strip()
     if text.endswith("\n..."):
         text = text[: -len("\n...")].strip()
     elif text.endswith("..."):
