@@ -53,21 +53,12 @@ class Table:
 
 
 def scenario_data(scenario: BaseModel) -> dict:
-    """A validated Scenario as plain data with every value, defaults included (empty mappings and lists left out).
+    """A validated Scenario as plain data with every value, defaults included (None left out).
 
     Write this instead of the file's own data when formulas should find a
     cell for every input (a delivery rate the file leaves at its default).
     """
-    data = scenario.model_dump(by_alias=True, exclude_none=True)
-
-    def prune(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: prune(x) for k, x in v.items() if not (isinstance(x, (dict, list)) and not x)}
-        if isinstance(v, list):
-            return [prune(x) for x in v]
-        return v
-
-    return prune(data)
+    return scenario.model_dump(by_alias=True, exclude_none=True)
 
 
 # ---------------------------------------------------------------- rows from data

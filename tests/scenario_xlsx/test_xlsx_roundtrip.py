@@ -132,6 +132,14 @@ def test_licences_as_a_list_stay_a_list(tmp_path):
     assert back.data["export_controls"]["licenses"] == data["export_controls"]["licenses"]
 
 
+def test_every_v2_feature_round_trips_from_a_validated_scenario(tmp_path):
+    sc = Scenario.model_validate(V2)
+    data = scenario_data(sc)
+    assert data["sites"]["sg"]["chips"] == [] and data["variants"]["empty"] == {}
+    back = read_source(_stacked(tmp_path, sc)[0])
+    assert Scenario.model_validate(back.data) == sc
+
+
 def test_a_validated_scenario_is_written_with_every_default(tmp_path):
     sc = io.load(SCENARIOS / "bytedance-2025.yaml").scenario
     p, refs = _stacked(tmp_path, sc)
