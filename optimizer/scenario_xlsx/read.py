@@ -345,8 +345,23 @@ def _blocks(g: Grid, stacked: bool, b: "_Builder") -> None:
             cur.headers = row
             continue
         cur.rows.append(r)
+    if stacked and not _has_settings(blocks):
+        # not this layout at all (e.g. the Inputs sheet of a plan workbook from before it was re-solvable):
+        # one message instead of one per cell
+        settings = L.parts()[0].title
+        b.problems[:] = [Problem(
+            f"this {g.sheet} sheet does not hold a scenario in chipalloc's layout (no {settings} block: a title row "
+            f"{settings}, then a header row field, value); solve the scenario file this workbook was made from",
+            cell=g.at(1, 1))]
+        return
     for blk in blocks:
         b.block(blk)
+
+
+def _has_settings(blocks: list[_Block]) -> bool:
+    settings = L.parts()[0]
+    return any(blk.part is settings and blk.header_row is not None
+               and [blk.headers[c] for c in sorted(blk.headers)] == L.header(settings) for blk in blocks)
 
 
 def _looks_like_title(row: dict[int, Any], titles: dict[str, L.Part], on_sheet: dict[str, L.Part]) -> bool:

@@ -186,8 +186,7 @@ def test_validation_messages_name_cells_for_every_kind_of_place(tmp_path):
     p2 = book(tmp_path, base(Variants=[["variant", "path", "value"], ["cut", "sites.cn.budget.amount", -1]]), "v.xlsx")
     with pytest.raises(InputError) as e:
         io.load(p2, variants=["cut"])
-    assert e.value.render() == (f"{p2}: Variants!C2: sites.cn.budget.amount: -1: must be greater than 0 "
-                                "(the value came from variant cut)")
+    assert e.value.render() == f"{p2}: Variants!C2: variants.cut.sites.cn.budget.amount: -1: must be greater than 0"
 
 
 def test_lists_read_from_one_cell(tmp_path):
@@ -286,3 +285,13 @@ def test_workbook_size_limit_is_checked_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(R, "read_workbook", lambda *a: (_ for _ in ()).throw(AssertionError("parsed")))
     with pytest.raises(InputError, match=r"a scenario workbook is at most 100 bytes"):
         read_source(p)
+
+
+def test_an_inputs_sheet_in_another_layout_gets_one_message(tmp_path):
+    """E.g. the Inputs sheet of a plan workbook from before plan workbooks could be re-solved."""
+    rows = [["Scenario inputs"], ["The scenario as solved"], [], ["Scenario"], ["Setting", "Value"], ["Name", "x"], [],
+            ["Flexibility"], ["Architecture", "Multiplier"], ["gpgpu", 1], [], ["Vendors"], ["Vendor", "Name"], ["dom", "D"]]
+    p = book(tmp_path, {"Summary": [["a"]], "Inputs": rows})
+    assert errors(p) == [f"{p}: Inputs!A1: this Inputs sheet does not hold a scenario in chipalloc's layout (no Settings "
+                         "block: a title row Settings, then a header row field, value); solve the scenario file this "
+                         "workbook was made from"]
