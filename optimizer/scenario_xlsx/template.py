@@ -52,15 +52,15 @@ EXAMPLE: dict[str, Any] = {
         "tiers": {"CN": 3},
         "tier_rules": {1: "allow", 2: "cap", 3: "deny"},
         "tpp_caps": {"MY": 790e6},
-        "licenses": [{"chip": "h20", "country": "CN", "status": "allow",
-                      "note": "licence assumed granted from the second half", "from": "2025h2"}],
+        "licenses": {"h20-cn": {"chip": "h20", "country": "CN", "status": "allow",
+                                "note": "licence assumed granted from the second half", "from": "2025h2"}},
     },
     "uncertainty": {
         "revealed": "2025h2",
         "outcomes": {
             "granted": {"probability": 0.6, "description": "H20 licence granted"},
             "denied": {"probability": 0.4, "description": "no H20 licence",
-                       "changes": {"export_controls.licenses.0.status": "deny"}},
+                       "changes": {"export_controls.licenses.h20-cn.status": "deny"}},
         },
     },
     "variants": {"budget_cut_20": {"sites.cn.budget.amount": 32e9}},

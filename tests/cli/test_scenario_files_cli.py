@@ -52,6 +52,8 @@ def test_template_writes_a_documented_valid_workbook(tmp_path):
     assert r.stderr == f"wrote {out}: fill in the sheets (Read me first), then chipalloc validate {out}\n"
     v = run(["validate", out])
     assert v.exit_code == 0 and v.stdout == f"{out}: ok\n"
+    solved = solve_json(out)  # the example solves as written: two periods, a lease, a licence, two outcomes
+    assert solved["status"] == "optimal" and solved["totals"]["effective_tops"] > 0
     wb = load_workbook(out)
     assert wb.sheetnames == ["Read me"] + L.sheet_names() + ["Lists"]
     assert wb["Lists"].sheet_state == "hidden" and wb.active.title == "Read me"
