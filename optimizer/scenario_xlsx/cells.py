@@ -160,8 +160,10 @@ def to_cell(value: Any, ann: Any) -> Any:
 
 
 def quote(text: str) -> str:
-    """Text in YAML quotes (single, or double with escapes for control characters): reads back as ``text``."""
-    out = yaml.safe_dump(text, default_style="'", width=1_000_000_000, allow_unicode=True)
+    """Text in YAML quotes, reading back as exactly ``text``: single quotes, or double quotes with escapes
+    when it holds anything but printable characters and spaces (a line break, a control character, U+0085)."""
+    style = "'" if all(ch.isprintable() for ch in text) else '"'
+    out = yaml.safe_dump(text, default_style=style, width=1_000_000_000, allow_unicode=True)
     return out[: -len("\n...\n")] if out.endswith("\n...\n") else out.rstrip("\n")
 
 

@@ -325,6 +325,43 @@ def _record_parts(owner: tuple, path: tuple, ann: Any, shape: str, inner: Any) -
     return out
 
 
+def owned(part: Part) -> list[tuple[str, Part]]:
+    """(label, part) of the tables below a field/value part that it owns (not a nested owner's, not Prices).
+
+    An empty one that differs from its default (licences as an empty mapping,
+    where the default is an empty list) is written as a row of its owner:
+    field ``licenses``, value ``{}``.
+    """
+    if part.kind != "fields":
+        return []
+
+    def owner_of(path: tuple) -> tuple:
+        return max((o for o in OWNERS if path[: len(o)] == o), key=len)
+
+    return [(".".join(p.path[len(part.path):]), p) for p in parts()
+            if p.kind not in ("fields", "long") and owner_of(p.path) == part.path]
+
+
+def field_default(path: tuple, root: type[BaseModel] = Scenario) -> Any:
+    """The default of the field at ``path`` (no entity keys in it), or None."""
+    from pydantic_core import PydanticUndefined
+
+    model: Any = root
+    f = None
+    for name in path:
+        if not _is_model(model):
+            return None
+        f = dict(model_fields(model)).get(name)
+        if f is None:
+            return None
+        model = _unwrap(f.annotation)[0]
+    if f is None:
+        return None
+    if f.default_factory is not None:
+        return f.default_factory()
+    return None if f.default is PydanticUndefined else f.default
+
+
 def by_title() -> dict[str, Part]:
     return {p.title: p for p in parts()}
 

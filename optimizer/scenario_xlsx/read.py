@@ -385,6 +385,7 @@ class _Builder:
         self.cells: dict[tuple, str] = {}
         self.problems: list[Problem] = []
         self.later: list[_Block] = []
+        self.empty_tables: dict[tuple, tuple[str, L.Part]] = {}
         self.ids: dict[tuple, list[str]] = {}
 
     def problem(self, message: str, cell: str, path: str = "", hint: str = "") -> None:
@@ -417,6 +418,10 @@ class _Builder:
     def finish(self) -> None:
         for blk in self.later:
             self._long(blk)
+        for path, (cell, sub) in self.empty_tables.items():
+            if L.get_in(self.data, path):
+                self.problem(f"{path[-1]} is given empty here and with rows on the {sub.title} "
+                             f"{'sheet' if sub.main else 'block'}; keep one", cell, path=".".join(path))
 
     # -- headers
     def _columns(self, blk: _Block, fixed: list[str], leaves: tuple[L.Leaf, ...] = ()) -> dict[str, int] | None:
@@ -507,6 +512,7 @@ class _Builder:
         fc, vc = cols[L.FIELD], cols[L.VALUE]
         seen: dict[str, int] = {}
         known = L.known_names(part.leaves)
+        owned = dict(L.owned(part))
         scalar_given: dict[tuple, str] = {}
         for r in blk.rows:
             row = g.row(r)
@@ -523,6 +529,8 @@ class _Builder:
                 continue
             seen[label] = r
             found = L.resolve(part.leaves, label)
+            if found is None and label in owned and vc in row and self._empty_table(blk, r, vc, owned[label]):
+                continue
             if found is None:
                 self.problem(f"unknown field {label!r}", g.at(r, fc), path=part.dotted,
                              hint=self._column_hint(part, label, known))
@@ -533,6 +541,15 @@ class _Builder:
             leaf, key = found
             path = part.path + leaf.rel + ((key,) if key is not None else ())
             self._set_leaf(blk, r, vc, leaf, key, path, scalar_given)
+
+    def _empty_table(self, blk: _Block, r: int, c: int, sub: L.Part) -> bool:
+        """A row ``licenses`` = ``{}``: that table, given empty (where empty is not its default)."""
+        v = blk.grid.cells[(r, c)]
+        if not isinstance(v, str) or v.strip() not in ("{}", "[]"):
+            return False
+        self.put(sub.path, {} if v.strip() == "{}" else [], blk.grid.at(r, c))
+        self.empty_tables[sub.path] = (blk.grid.at(r, c), sub)
+        return True
 
     def _set_leaf(self, blk: _Block, r: int, c: int, leaf: L.Leaf, key: str | None, path: tuple,
                   scalar_given: dict[tuple, str]) -> None:

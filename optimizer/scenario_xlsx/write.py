@@ -163,7 +163,11 @@ def _fields_table(part: L.Part, obj: dict | None, periods: list[str]) -> Table:
         meta = lf.value_meta if key is not None else lf.meta
         v = _leaf_value(obj, lf, key, marks) if obj is not None else None
         rows.append([Cell(name), Cell(v, ann, meta, part.path + lf.rel + ((key,) if key is not None else ()))])
-    # one rule per row: the value column's annotation varies by row (see _row_rules)
+    for label, sub in L.owned(part):  # an empty table that is not its default: licenses = {}
+        v = L.get_in(obj, sub.path[len(part.path):]) if obj is not None else None
+        if isinstance(v, (dict, list)) and not v and v != L.field_default(sub.path):
+            rows.append([Cell(label), Cell(v, Any, (), sub.path)])
+    # one rule per row: the value column's annotation varies by row (see _rules)
     return Table(part, [L.FIELD, L.VALUE], rows, [(str, (), L.FIELD), (None, (), L.VALUE)])
 
 

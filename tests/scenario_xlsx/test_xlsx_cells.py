@@ -58,7 +58,7 @@ def test_patterned_text_is_stripped_but_free_text_is_not():
 @pytest.mark.parametrize(
     "value",
     [None, "abc", "2025", "true", "yes", "null", "", "a: b", "=1+1", "-2+3", "@cmd", "it's", "NO", "0.6", "[x]",
-     "0\x0c", "0\r", "a\nb", " x ", {1: "allow", 2: "cap"}, [1, 2], {"a": [1, {"b": None}]}, 1.58e9, 0.1, True,
+     "0\x0c", "0\r", "a\nb", " x ", "0\x85", "a\u2028b", "tab\there", {1: "allow", 2: "cap"}, [1, 2], {"a": [1, {"b": None}]}, 1.58e9, 0.1, True,
      False, 0, -3],
 )
 def test_any_value_round_trips_through_its_cell(value):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from optimizer import io, make_plan
+from optimizer.errors import InputError
 from optimizer.loader import read_source
 from optimizer.scenario_xlsx.read import read_workbook
 from optimizer.scenario_xlsx.template import example
@@ -122,6 +123,27 @@ def test_a_model_given_empty_stays_given(tmp_path):
     back = read_source(_sheets(tmp_path, data))
     assert back.data["export_controls"] == {"regime": "export controls"}  # the first field, at its default
     assert Scenario.model_validate(back.data) == Scenario.model_validate(data)
+
+
+def test_an_empty_table_that_is_not_its_default_is_a_row_of_its_owner(tmp_path):
+    data = copy.deepcopy(V2)
+    data["export_controls"]["licenses"] = {}  # a mapping, so outcomes can add licences by id; the default is []
+    data["uncertainty"]["outcomes"]["no"]["changes"] = {"export_controls.licenses.new": {"chip": "b", "country": "CN",
+                                                                                         "status": "deny"}}
+    p = _sheets(tmp_path, data)
+    back = read_source(p)
+    assert back.data["export_controls"]["licenses"] == {}
+    assert validate_data(back.data, back) == validate_data(data)
+    assert back.cells[("export_controls", "licenses")] == "'Export controls'!B6"
+    from openpyxl import load_workbook as _load
+
+    wb = _load(p)
+    wb["Licences"]["A2"], wb["Licences"]["B2"], wb["Licences"]["C2"], wb["Licences"]["D2"] = "x", "b", "CN", "deny"
+    wb.save(p)
+    with pytest.raises(InputError) as e:
+        read_source(p)
+    assert e.value.render() == (f"{p}: 'Export controls'!B6: export_controls.licenses: licenses is given empty here and "
+                                "with rows on the Licences sheet; keep one")
 
 
 def test_licences_as_a_list_stay_a_list(tmp_path):
