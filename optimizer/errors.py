@@ -20,12 +20,34 @@ class ChipallocError(Exception):
 
 @dataclass
 class Problem:
-    """One thing wrong with an input, located as precisely as we can."""
+    """One thing wrong with an input, located as precisely as we can.
+
+    A YAML or JSON file locates by ``line``; an xlsx workbook by ``cell``
+    (sheet and cell as Excel writes them: ``Chips!D7``, ``'Export controls'!B3``).
+    ``line`` may be given whatever :meth:`optimizer.loader.Source.where`
+    returned: a cell given there is moved to ``cell``.
+    """
 
     message: str
     path: str = ""  # dotted field path, e.g. chips.h20.unit_price
     line: int | None = None
     hint: str = ""
+    cell: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.line, str):  # a cell: what Source.where() gives for a workbook
+            self.cell, self.line = self.line, None
+
+    @classmethod
+    def at(cls, where: int | str | None, message: str, path: str = "", hint: str = "") -> "Problem":
+        """A problem at ``where`` as :meth:`optimizer.loader.Source.where` gives it: a line number or a cell."""
+        if isinstance(where, str):
+            return cls(message, path=path, hint=hint, cell=where)
+        return cls(message, path=path, line=where, hint=hint)
+
+    @property
+    def where(self) -> int | str | None:
+        return self.cell or self.line
 
     def render(self, file: str | None = None) -> str:
         where = []
@@ -33,6 +55,8 @@ class Problem:
             where.append(f"{file}" + (f":{self.line}" if self.line else ""))
         elif self.line:
             where.append(f"line {self.line}")
+        if self.cell:
+            where.append(self.cell)
         if self.path:
             where.append(self.path)
         head = ": ".join(where)
@@ -40,6 +64,13 @@ class Problem:
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+def place(where: int | str | None) -> str:
+    """Where something is, in words: ``line 7`` in a YAML or JSON file, the cell (``Variants!A2``) in a workbook."""
+    if where is None or where == "":
+        return ""
+    return f"line {where}" if isinstance(where, int) else str(where)
 
 
 @dataclass
@@ -52,7 +83,10 @@ class ScenarioWarning(Problem):
     """
 
     def to_dict(self, file: str | None = None) -> dict:
-        return {"file": file, "line": self.line, "path": self.path, "message": self.message, "hint": self.hint or None}
+        out = {"file": file, "line": self.line, "path": self.path, "message": self.message, "hint": self.hint or None}
+        if self.cell:
+            out["cell"] = self.cell  # a workbook's sheet and cell
+        return out
 
 
 class InputError(ChipallocError):

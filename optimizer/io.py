@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem, ScenarioWarning
+from .errors import InputError, Problem, ScenarioWarning, place
 from .loader import MAX_EXPANDED_NODES, MAX_FILE_BYTES, Source, read_source  # noqa: F401 - re-exported
 from .outcomes import build as build_outcomes  # noqa: F401 - re-exported
 from .overrides import (  # noqa: F401 - re-exported
@@ -76,11 +76,11 @@ def check(path: str | Path) -> Loaded:
         try:
             _load(src, [str(name)], ())
         except InputError as e:
-            line = src.line_of(("variants", name))
-            said = f"with variant {name}" + (f" at line {line}" if line else "")
+            line = src.where(("variants", name))
+            said = f"with variant {name}" + (f" at {place(line)}" if line else "")
             for p in e.problems:
                 if not p.path.startswith(f"variants.{name}"):  # a problem elsewhere that the variant causes
-                    p = Problem(p.message, path=p.path, line=p.line, hint="; ".join(x for x in (p.hint, said) if x))
+                    p = Problem(p.message, path=p.path, line=p.where, hint="; ".join(x for x in (p.hint, said) if x))
                 problems.append(p)
     if problems:
         raise InputError(problems, file=src.path)
@@ -120,12 +120,12 @@ def _apply(src: Source, variants, sets) -> tuple[dict, list[dict], dict[str, Ori
         if not isinstance(body, dict):
             raise InputError(
                 [Problem("a variant is a mapping of dotted path to value", path=f"variants.{name}",
-                         line=src.line_of(within))], file=src.path,
+                         line=src.where(within))], file=src.path,
             )
         entry: dict = {"variant": name, "changes": {str(k): v for k, v in body.items()}}
         for p, v in body.items():
             p = str(p)
-            line = src.line_of(within + (p,))
+            line = src.where(within + (p,))
             was = replaced(data, p)
             data = set_path(data, p, v, file=src.path, origin=f"variants.{name}", line=line, within=within)
             note(p, Origin(f"variant {name}", line, within))

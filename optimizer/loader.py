@@ -1,11 +1,14 @@
-"""Read scenario files (YAML or JSON) into plain data, safely.
+"""Read scenario files (YAML, JSON or an xlsx workbook) into plain data, safely.
 
 Safety first: files are size-checked before parsing, must be UTF-8 text, are
 parsed with a safe loader that refuses Python tags, refuses duplicated keys
 (naming both lines), and refuses alias bombs by bounding the size of the
 document once aliases are expanded. Numbers are read the way planners type
 them (``40e9``, ``4.0e10``, ``40_000_000_000``). Line numbers are kept per
-field path so that later messages can point at the line.
+field path so that later messages can point at the line. An xlsx workbook
+(recognised by its name or by being a zip archive) is read by
+:mod:`optimizer.scenario_xlsx.read`, which locates each field path by sheet
+and cell instead.
 """
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ import yaml
 from .errors import InputError, Problem
 
 MAX_FILE_BYTES = 1_000_000  # a real scenario is a few KB
+MAX_XLSX_BYTES = 10_000_000  # a scenario workbook is tens of KB, a plan workbook with its Inputs sheet a few hundred
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected Office file
 MAX_EXPANDED_NODES = 200_000  # bound on the document after alias expansion
 
 class ScenarioLoader(yaml.SafeLoader):
@@ -108,21 +115,40 @@ def _line_map(node: yaml.Node, prefix: tuple = (), out: dict | None = None, dept
 
 @dataclass
 class Source:
-    """A scenario as read from disk, before validation."""
+    """A scenario as read from disk, before validation.
+
+    ``lines`` locates each field path of a YAML or JSON file by line;
+    ``cells`` locates each field path of an xlsx workbook by sheet and cell
+    (``Chips!D7``). :meth:`where` gives whichever the file has.
+    """
 
     path: str
     data: dict
     lines: dict[tuple, int] = field(default_factory=dict)
     sha256: str = ""
+    cells: dict[tuple, str] = field(default_factory=dict)
 
     def line_of(self, loc: tuple) -> int | None:
-        loc = tuple(str(x) if not isinstance(x, int) else x for x in loc)
-        while loc:
-            for key in (loc, tuple(str(x) for x in loc)):
-                if key in self.lines:
-                    return self.lines[key]
-            loc = loc[:-1]
-        return None
+        return _nearest(self.lines, loc)
+
+    def cell_of(self, loc: tuple) -> str | None:
+        return _nearest(self.cells, loc)
+
+    def where(self, loc: tuple) -> int | str | None:
+        """Where the value at ``loc`` (or the nearest enclosing one) is written: a line number or a cell."""
+        if self.cells:
+            return self.cell_of(loc)
+        return self.line_of(loc)
+
+
+def _nearest(table: dict, loc: tuple):
+    loc = tuple(str(x) if not isinstance(x, int) else x for x in loc)
+    while loc:
+        for key in (loc, tuple(str(x) for x in loc)):
+            if key in table:
+                return table[key]
+        loc = loc[:-1]
+    return None
 
 
 def read_source(path: str | Path) -> Source:
@@ -135,9 +161,12 @@ def read_source(path: str | Path) -> Source:
         if p.is_dir():
             raise InputError("is a folder, not a scenario file", file=name)
         size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
+        workbook = is_workbook(p)
+        limit = MAX_XLSX_BYTES if workbook else MAX_FILE_BYTES
+        if size > limit:
+            what = "a scenario workbook" if workbook else "a scenario"
             raise InputError(
-                f"file is {size:,} bytes; a scenario is at most {MAX_FILE_BYTES:,} bytes (is this the right file?)", file=name
+                f"file is {size:,} bytes; {what} is at most {limit:,} bytes (is this the right file?)", file=name
             )
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -146,8 +175,16 @@ def read_source(path: str | Path) -> Source:
         raise InputError("permission denied reading the file", file=name) from None
     except OSError as e:
         raise InputError(f"cannot read the file: {e.strerror or e}", file=name) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"file is larger than {MAX_FILE_BYTES:,} bytes; refused", file=name)
+    if len(raw) > limit:
+        raise InputError(f"file is larger than {limit:,} bytes; refused", file=name)
+    if raw.startswith(OLE_MAGIC):
+        raise InputError("an Excel 97-2003 (.xls) or password-protected workbook; save it as an Excel Workbook "
+                         "(.xlsx) without a password", file=name)
+    if workbook:
+        from .scenario_xlsx.read import read_workbook
+
+        data, cells = read_workbook(raw, name)
+        return Source(name, data, {}, hashlib.sha256(raw).hexdigest(), cells)
     if b"\x00" in raw:
         raise InputError("binary file (contains NUL bytes); expected a YAML or JSON scenario", file=name)
     try:
@@ -166,6 +203,18 @@ def read_source(path: str | Path) -> Source:
     if not isinstance(data, dict):
         raise InputError(f"top level is {kind_of(data)}, not a mapping; a scenario starts with schema_version: 1", file=name)
     return Source(name, data, lines, hashlib.sha256(raw).hexdigest())
+
+
+def is_workbook(path: str | Path) -> bool:
+    """An .xlsx workbook: by its name, or by its first bytes (a zip archive)."""
+    p = Path(path)
+    if p.suffix.lower() in XLSX_SUFFIXES:
+        return True
+    try:
+        with p.open("rb") as f:
+            return f.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
 
 
 def kind_of(v: Any) -> str:

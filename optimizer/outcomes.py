@@ -11,7 +11,7 @@ line when the file's :class:`~optimizer.loader.Source` is given).
 """
 from __future__ import annotations
 
-from .errors import InputError, Problem, ScenarioWarning
+from .errors import InputError, Problem, ScenarioWarning, place
 from .loader import Source
 from .overrides import replaced, set_path
 from .schema import Scenario, model_at
@@ -63,7 +63,7 @@ def build(
         ov = dict(overrides or {})
         try:
             for p, v in o.changes.items():
-                line = src.line_of(within + (p,)) if src else None
+                line = src.where(within + (p,)) if src else None
                 was = replaced(od, p)
                 od = set_path(od, p, v, file=file, origin=f"outcome {name}", line=line, within=within)
                 ov.pop(p, None)
@@ -76,9 +76,9 @@ def build(
             if entities:  # the root problem: what the new entity lacks is beside the point
                 problems += entities
                 continue
-            at = src.line_of(("uncertainty", "outcomes", name)) if src else None
+            at = src.where(("uncertainty", "outcomes", name)) if src else None
             osc = validate_data(od, src, file=file, overrides=ov,
-                                context=f"in outcome {name}" + (f" at line {at}" if at else ""))
+                                context=f"in outcome {name}" + (f" at {place(at)}" if at else ""))
         except InputError as e:
             problems += e.problems
             continue
@@ -111,5 +111,5 @@ def _entity_problems(base: Scenario, od: dict, name: str, changes: dict, src: So
                    f"keep {'them' if len(ids) > 1 else 'it'} and set {off} here instead")
             out.append(Problem(
                 f"an outcome cannot {verb} {what}; outcomes change values, not which {coll} exist: {fix}",
-                path=".".join(key), line=src.line_of(key) if src else None))
+                path=".".join(key), line=src.where(key) if src else None))
     return out

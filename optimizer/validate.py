@@ -154,7 +154,7 @@ def _problem_for(err: dict, loc: tuple, src: Source | None) -> Problem:
         msg = _SHOULD.sub("must be ", err["msg"])
         if isinstance(inp, (str, int, float, bool)):
             msg = f"{_show(inp)}: {msg[0].lower() + msg[1:]}"
-    return Problem(msg, path=_loc_path(loc), line=src.line_of(loc) if src else None, hint=hint)
+    return Problem(msg, path=_loc_path(loc), line=src.where(loc) if src else None, hint=hint)
 
 
 def problems_from_validation(e: ValidationError, src: Source | None = None, data: Any = None) -> list[Problem]:
@@ -175,7 +175,7 @@ def problems_from_validation(e: ValidationError, src: Source | None = None, data
         typ = err["type"]
         if typ == "reference":
             for path, msg in ctx.get("problems", []):
-                out.append(Problem(msg, path=path, line=src.line_of(loc_of(path, data)) if src else None))
+                out.append(Problem(msg, path=path, line=src.where(loc_of(path, data)) if src else None))
             continue
         if typ == "extra_forbidden":
             parent = model_at(loc[:-1])
@@ -184,7 +184,7 @@ def problems_from_validation(e: ValidationError, src: Source | None = None, data
             if parent is not None:
                 close = difflib.get_close_matches(key, _field_names(parent), n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]}?" if close else "allowed: " + ", ".join(_field_names(parent))
-            out.append(Problem(f"unknown field {key!r}", path=_loc_path(loc), line=src.line_of(loc) if src else None, hint=hint))
+            out.append(Problem(f"unknown field {key!r}", path=_loc_path(loc), line=src.where(loc) if src else None, hint=hint))
             continue
         if typ == "missing" and loc in suggested:
             continue
@@ -345,7 +345,7 @@ class Origin:
     """
 
     text: str
-    line: int | None = None
+    line: int | str | None = None  # the line (or, in a workbook, the cell) of the change
     within: tuple = ()
 
 
@@ -406,7 +406,7 @@ def _attribute(
             if found and found[-1] not in hits:
                 hits.append(found[-1])
         if not hits:
-            out.append(Problem(p.message, path=p.path, line=p.line, hint="; ".join(x for x in (p.hint, context) if x))
+            out.append(Problem(p.message, path=p.path, line=p.where, hint="; ".join(x for x in (p.hint, context) if x))
                        if context else p)
             continue
         hits.sort(key=list(overrides).index)
@@ -415,7 +415,7 @@ def _attribute(
             o, within = hits[0], origins[0].within
             rest = p.path[len(o) + 1:] if p.path.startswith(o + ".") else ""
             loc = within + (o,) + tuple(int(x) if x.isdigit() else x for x in rest.split(".") if x)
-            line = (src.line_of(loc) if src else None) or origins[0].line
+            line = (src.where(loc) if src else None) or origins[0].line
             path = ".".join(map(str, within + (o,))) + (f".{rest}" if rest else "")
             out.append(Problem(p.message, path=path, line=line, hint=p.hint))
             continue
@@ -441,8 +441,8 @@ def validate_data(
     """
     where = file or (src.path if src else None)
 
-    def line(path: str) -> int | None:
-        return src.line_of(loc_of(path, data)) if src else None
+    def line(path: str) -> int | str | None:  # a line, or a workbook's cell
+        return src.where(loc_of(path, data)) if src else None
 
     bools = bool_number_problems(data) + magnitude_problems(data)
     try:
@@ -451,9 +451,9 @@ def validate_data(
         probs = problems_from_validation(e, src, data)
         # true/false in a number field is the real cause of any complaint about that value
         said = {_loc_path(loc): m for loc, m in bools}
-        probs = [Problem(said[p.path], path=p.path, line=p.line) if p.path in said else p for p in probs]
+        probs = [Problem(said[p.path], path=p.path, line=p.where) if p.path in said else p for p in probs]
         taken = {p.path for p in probs}
-        probs += [Problem(m, path=_loc_path(loc), line=src.line_of(loc) if src else None)
+        probs += [Problem(m, path=_loc_path(loc), line=src.where(loc) if src else None)
                   for loc, m in bools if _loc_path(loc) not in taken]
         raise InputError(_attribute(probs, overrides, src, context), file=where) from None
     extra = [(_loc_path(loc), m) for loc, m in bools]
@@ -478,5 +478,5 @@ def _probability_whatif(overrides: dict | None) -> bool:
 
 def scenario_warnings(sc: Scenario, src: Source | None = None, data: Any = None) -> list[ScenarioWarning]:
     """The located warnings of a valid scenario (allowed, probably not meant; never fatal)."""
-    return [ScenarioWarning(m, path=p, line=src.line_of(loc_of(p, data)) if src else None)
+    return [ScenarioWarning(m, path=p, line=src.where(loc_of(p, data)) if src else None)
             for p, m in warning_problems(sc)]

@@ -38,6 +38,11 @@ cli.add_command(sweep_cmd)
 cli.add_command(tornado_cmd)
 cli.add_command(compare_cmd)
 
+from .scenario_files import convert_cmd, template_cmd  # noqa: E402
+
+cli.add_command(convert_cmd)
+cli.add_command(template_cmd)
+
 
 def main() -> None:  # console-script entry point
     cli(prog_name="chipalloc")

@@ -148,7 +148,7 @@ def _unique_warnings(loadeds) -> list[tuple[str, object]]:
     out = []
     for loaded in loadeds:
         for w in loaded.warnings:
-            key = (loaded.path, w.line, w.path, w.message)
+            key = (loaded.path, w.where, w.path, w.message)
             if key not in seen:
                 seen.add(key)
                 out.append((loaded.path, w))
