@@ -21,7 +21,6 @@ Compliance, [extra_sheets...], Inputs, About.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -44,14 +43,13 @@ from .xlsx import (
     WRAP_TOP,
     Book,
     Sheet,
+    TableLayout,
     cell_ref,
     chart,
     col_letter,
     insert_chart,
     money_header,
-    range_ref,
     sheet_sub,
-    sheet_sum,
 )
 
 SheetFn = Callable[[Book], Any]
@@ -111,45 +109,11 @@ def _fmt_for(values: Iterable[float], whole: str, fraction: str) -> str:
 
 
 # ---------------------------------------------------------------- Allocation
-@dataclass
-class AllocationLayout:
+class AllocationLayout(TableLayout):
     """Where the Allocation sheet put things, and the values its formulas compute (for the Summary)."""
 
-    columns: tuple[str, ...]
-    first: int  # first data row
-    last: int  # last data row (first - 1 when nothing is bought)
-    total: int  # the Total row
-    rows: list[dict[str, Any]]  # per allocation row: the column values, formulas evaluated
-    _groups: dict[tuple, dict[tuple, float]] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        return len(self.rows)
-
-    def col(self, name: str) -> int:
-        return self.columns.index(name) + 1
-
-    def column(self, name: str) -> str:
-        """Absolute range of a column's data rows, e.g. ``Allocation!$K$2:$K$5``."""
-        return range_ref("Allocation", self.first, self.col(name), self.last)
-
-    def total_ref(self, name: str) -> str:
-        return range_ref("Allocation", self.total, self.col(name), self.total).split(":")[0]
-
-    def sum(self, name: str, **match: Any) -> float:
-        """What SUMIFS over the column computes, with ``column=value`` criteria.
-
-        Each (column, criteria columns) grouping is summed in one pass over the rows and kept, so the
-        Summary's tables cost one pass per table, not one per row of the table.
-        """
-        keys = tuple(sorted(match))
-        groups = self._groups.get((name, keys))
-        if groups is None:
-            parts: dict[tuple, list[float]] = {}
-            for r in self.rows:
-                parts.setdefault(tuple(r[c] for c in keys), []).append(r[name])
-            groups = self._groups[(name, keys)] = {k: sheet_sum(v) for k, v in parts.items()}
-        return groups.get(tuple(match[c] for c in keys), 0.0)
+    def __init__(self, columns: tuple[str, ...], first: int, last: int, total: int, rows: list[dict[str, Any]]) -> None:
+        super().__init__("Allocation", columns, first, last, total, rows)
 
 
 def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
@@ -183,7 +147,9 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
         ordered = a.units * a.int8_tops
         delivered = a.units * a.int8_tops * a.delivery_rate
         rows.append({"Site": a.site, "Chip": a.chip, "Vendor": a.vendor, "Domestic": _yes(a.domestic), "Units": a.units,
-                     "Spend": spend, "Effective TOPS": eff, "Ordered TOPS": ordered, "Delivered TOPS": delivered})
+                     "Spend": spend, "Effective TOPS": eff, "Ordered TOPS": ordered, "Delivered TOPS": delivered,
+                     "Period": a.period, "Delivery period": a.delivery_period or "after the horizon",
+                     "Outcome": a.outcome or "every outcome"})
         sh.put(i, _col("Site"), a.site)
         sh.put(i, _col("Chip"), a.chip)
         if "Period" in columns:
@@ -262,12 +228,9 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
 
 
 # ---------------------------------------------------------------- Summary
-def _sumifs(layout: AllocationLayout, column: str, criteria: Sequence[tuple[str, str]]) -> str:
+def _sumifs(layout: TableLayout, column: str, criteria: Sequence[tuple[str, str]]) -> str:
     """``SUMIFS(Allocation!$K$2:$K$5,Allocation!$A$2:$A$5,A12,...)``; criteria are (column, cell or literal)."""
-    parts = [layout.column(column)]
-    for col, crit in criteria:
-        parts += [layout.column(col), crit]
-    return f"SUMIFS({','.join(parts)})"
+    return layout.sumifs(column, criteria)
 
 
 def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, refs: dict[str, str]) -> None:

@@ -30,6 +30,7 @@ import re
 import shlex
 import sys
 import textwrap
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import xlsxwriter
@@ -163,6 +164,59 @@ def _shown(value: Any, fmt: str | None) -> str:
         sign = "+" if fmt.startswith("+") and v > 0 else ""
         return f"{sign}{v:,.{decimals}f}"
     return str(value)
+
+
+# ---------------------------------------------------------------- table layouts
+@dataclass
+class TableLayout:
+    """Where a data table was written on its sheet, and the values its cells hold, so other sheets can
+    refer to its columns (``SUMIFS(Allocation!$K$2:$K$5, ...)``) and store what those formulas compute."""
+
+    sheet: str
+    columns: tuple[str, ...]
+    first: int  # first data row
+    last: int  # last data row (first - 1 when the table is empty)
+    total: int  # the Total row
+    rows: list[dict[str, Any]]  # per data row: the column values, formulas evaluated
+    _groups: dict[tuple, dict[tuple, float]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def col(self, name: str) -> int:
+        return self.columns.index(name) + 1
+
+    def column(self, name: str) -> str:
+        """Absolute range of a column's data rows, e.g. ``Allocation!$K$2:$K$5``."""
+        return range_ref(self.sheet, self.first, self.col(name), self.last)
+
+    def total_ref(self, name: str) -> str:
+        return range_ref(self.sheet, self.total, self.col(name), self.total).split(":")[0]
+
+    def sum(self, name: str, **match: Any) -> float:
+        """What SUMIFS over the column computes, with ``column=value`` criteria.
+
+        Each (column, criteria columns) grouping is summed in one pass over the rows and kept, so the
+        Summary's tables cost one pass per table, not one per row of the table.
+        """
+        keys = tuple(sorted(match))
+        groups = self._groups.get((name, keys))
+        if groups is None:
+            parts: dict[tuple, list[float]] = {}
+            for r in self.rows:
+                v = r.get(name)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):  # SUMIFS skips blanks and text
+                    parts.setdefault(tuple(r.get(c) for c in keys), []).append(v)
+            groups = self._groups[(name, keys)] = {k: sheet_sum(v) for k, v in parts.items()}
+        return groups.get(tuple(match[c] for c in keys), 0.0)
+
+    def sumifs(self, name: str, criteria: Sequence[tuple[str, str]]) -> str:
+        """``SUMIFS(<sheet>!$K$2:$K$5,<sheet>!$A$2:$A$5,A12,...)``; criteria are (column, cell or literal)."""
+        parts = [self.column(name)]
+        for col, crit in criteria:
+            parts += [self.column(col), crit]
+        return f"SUMIFS({','.join(parts)})"
 
 
 # ---------------------------------------------------------------- book and sheets
