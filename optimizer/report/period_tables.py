@@ -25,6 +25,28 @@ from ..compliance import Decision
 from ..plan import Plan
 
 
+def extended(plan: Plan) -> bool:
+    """Whether the plan needs more than the version-1 reports: periods, leases or outcomes."""
+    return bool(plan.dated or plan.leases or plan.scenario.leases or plan.outcomes)
+
+
+def objective_text(plan: Plan) -> str:
+    """What the objective measures, in words: ``effective TOPS in service, averaged over the 4 periods 2025q1-2025q4``."""
+    s = plan.scenario
+    ids = s.period_ids
+    if not plan.dated:
+        what = "effective TOPS (INT8 x flexibility x delivery rate" + ("; purchases and leases)" if s.leases else ")")
+    elif s.objective == "in_service":
+        what = f"effective TOPS in service, averaged over the {len(ids)} periods {ids[0]}-{ids[-1]}"
+    else:
+        what = f"effective TOPS delivered by the end of {ids[-1]}"
+    if plan.outcomes:
+        measure = s.uncertainty.risk.measure if s.uncertainty is not None else "expected"
+        lead = {"expected": "expected", "cvar": "risk-weighted (CVaR)", "worst": "worst-outcome"}.get(measure, measure)
+        what = f"{lead} {what} over {len(plan.outcomes)} outcomes"
+    return what
+
+
 def period_span(first: str | None, last: str | None) -> str:
     """``2025q2-2025q3``, ``2025q2`` for one period, ``""`` without periods."""
     if first is None:

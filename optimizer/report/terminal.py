@@ -10,7 +10,7 @@ decisions of consecutive periods (:mod:`optimizer.report.period_tables`).
 from __future__ import annotations
 
 from ..plan import Plan
-from .period_tables import compliance_runs, periods_shown, site_periods
+from .period_tables import compliance_runs, extended, objective_text, periods_shown, site_periods
 
 
 def money(x: float | None, cur: str) -> str:
@@ -45,11 +45,6 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[s
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     return [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows]
-
-
-def extended(plan: Plan) -> bool:
-    """Whether the plan needs more than the version-1 summary: periods, leases or outcomes."""
-    return bool(plan.dated or plan.leases or plan.scenario.leases or plan.outcomes)
 
 
 def summary(plan: Plan, report: str | None = None) -> str:
@@ -130,23 +125,6 @@ def summary(plan: Plan, report: str | None = None) -> str:
         out.append("")
         out.append(f"workbook: {report}")
     return "\n".join(out)
-
-
-def objective_text(plan: Plan) -> str:
-    """What the objective measures, in words: ``effective TOPS in service, averaged over the 4 periods 2025q1-2025q4``."""
-    s = plan.scenario
-    ids = s.period_ids
-    if not plan.dated:
-        what = "effective TOPS (INT8 x flexibility x delivery rate" + ("; purchases and leases)" if s.leases else ")")
-    elif s.objective == "in_service":
-        what = f"effective TOPS in service, averaged over the {len(ids)} periods {ids[0]}-{ids[-1]}"
-    else:
-        what = f"effective TOPS delivered by the end of {ids[-1]}"
-    if plan.outcomes:
-        measure = s.uncertainty.risk.measure if s.uncertainty is not None else "expected"
-        lead = {"expected": "expected", "cvar": "risk-weighted (CVaR)", "worst": "worst-outcome"}.get(measure, measure)
-        what = f"{lead} {what} over {len(plan.outcomes)} outcomes"
-    return what
 
 
 def _key_figures(plan: Plan) -> list[str]:

@@ -487,6 +487,17 @@ class Sheet:
             if w:
                 self.widths[col] = max(min_width, min(max_width, max(w)))
 
+    def fit_below_header(self, header_row: int, min_width: int = 8, max_width: int = 40) -> None:
+        """Columns fitted to the data under ``header_row``; a longer header wraps onto more lines instead of
+        widening its column (each column stays as wide as the header's longest word), so wide tables of
+        short numbers print larger."""
+        self.fit_columns(min_width=min_width, max_width=max_width, from_row=header_row + 1)
+        for col in range(1, self.max_col + 1):
+            head = self._values.get((header_row, col))
+            if isinstance(head, str) and head:
+                word = max(len(w) for w in head.split()) + 3
+                self.widths[col] = max(self.widths.get(col, min_width), min(max_width, word), min_width)
+
     def set_height(self, row: int, points: float) -> None:
         self._heights[row] = points
 
