@@ -42,8 +42,8 @@ def objective_text(plan: Plan) -> str:
         what = f"effective TOPS delivered by the end of {ids[-1]}"
     if plan.outcomes:
         measure = s.uncertainty.risk.measure if s.uncertainty is not None else "expected"
-        lead = {"expected": "expected", "cvar": "risk-weighted (CVaR)", "worst": "worst-outcome"}.get(measure, measure)
-        what = f"{lead} {what} over {len(plan.outcomes)} outcomes"
+        how = {"expected": "expected value", "cvar": "risk-weighted (CVaR)", "worst": "worst case"}.get(measure, measure)
+        what = f"{what}; {how} over the {len(plan.outcomes)} outcomes ({', '.join(plan.outcomes)})"
     return what
 
 

@@ -132,6 +132,9 @@ def _key_figures(plan: Plan) -> list[str]:
     cur = s.currency
     t = plan.totals
     out = [f"objective       {t['effective_tops']:>18,.0f}   {objective_text(plan)}"]
+    if plan.outcomes:  # the other totals add up every outcome's rows: the spend is the expected one
+        return out + [f"total spend     {money(t['spend'], cur):>18}   expected over the outcomes "
+                      "(each outcome's own orders are in the table below)"]
     delivered = t.get("effective_tops_delivered")
     if delivered is not None and plan.dated and s.objective == "in_service":
         out.append(f"effective TOPS  {delivered:>18,.0f}   delivered by the end of {s.period_ids[-1]}"

@@ -42,6 +42,7 @@ from .xlsx import (
     FMT_RATIO,
     FMT_SHADOW,
     TOTAL,
+    WARN,
     WRAP_TOP,
     Book,
     Sheet,
@@ -241,14 +242,19 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
     wide = extended(plan)  # periods, leases or outcomes: the objective is not a sum of Allocation rows
     sh.title(1, s.name)
     relax = plan.result.dual_basis == "relaxation"
-    over = "the Allocation sheet" if not wide else (
-        "the Allocation" + (", Leases" if leases is not None else "") + (" and Cash by period" if objective else "")
-        + " sheets")
+    others = (["Leases"] if leases is not None else []) + (["Cash by period"] if objective else [])
+    over = ("the Allocation sheet" if not others
+            else "the Allocation, " + ", ".join(others[:-1]) + (", " if len(others) > 2 else "")
+            + ("and " if len(others) == 1 else " and ") + others[-1] + " sheets")
     sh.note(2, 1, f"All money in {cur} (the scenario's reporting currency). TOPS are dense INT8 TOPS. "
                   + (f"Plan verified independently of the solver. Figures are formulas over {over}."
                      if ok else f"No plan: the scenario is {plan.status}."))
     sh.freeze(3)
     n = layout.n
+    if ok and plan.outcomes:
+        sh.put(3, 1, f"This plan has {len(plan.outcomes)} outcomes: the figures and tables below add up the Allocation "
+                     "rows of every outcome (each outcome's own orders are alternatives, not additions; see the "
+                     "Outcome column on Allocation); the objective is the solver's verified value.", style=WARN, counts=False)
 
     def over_allocation(name: str) -> tuple[str, float]:
         if n:
@@ -491,6 +497,8 @@ def _extended_figures(plan: Plan, figure: Callable, fig_rows: dict[str, int], ov
                    "leases; see Cash by period", FMT_INT, f"={ref}")
     elif plan.outcomes:
         figure("Objective", t["effective_tops"], "TOPS", f"{objective_text(plan)}: the solver's verified value", FMT_INT)
+        figure("Expected spend", t["spend"], cur, "the solver's verified value: each outcome's spend weighted by its "
+               "probability", FMT_MONEY)
     else:  # one period with leases: purchases and leases delivered
         expr = eff_expr + ("+" + lease_eff_expr[1:] if lease_eff_expr else "")
         figure("Effective TOPS", eff + lease_eff, "TOPS",
