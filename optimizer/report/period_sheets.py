@@ -58,6 +58,7 @@ ALL_SITES = "all sites"
 EVERY_OUTCOME = "every outcome"  # the Outcome cell of a row shared by every outcome (as on Allocation)
 MAX_SERIES = 40  # the Orders chart stacks one series per row; beyond this it would not be readable
 CHART_W, CHART_H = 17.0, 8.5  # cm
+LINE_CHART_H = 7.0  # cm: under a landscape table and its notes, on the same page
 
 
 def _units_fmt(values) -> str:
@@ -243,7 +244,7 @@ def orders_sheet(book: Book, sh: Sheet, plan: Plan, alloc: TableLayout) -> None:
             label = f"{site} {chip}" + (f" ({oc})" if oc else "")  # ids only: never a formula
             ch.add_series({"name": label, "categories": [sh.name, 0, first_p - 1, 0, total_col - 2],
                            "values": [sh.name, k - 1, first_p - 1, k - 1, total_col - 2], "gap": 60})
-        insert_chart(sh, note, 1, ch, CHART_W, CHART_H)
+        insert_chart(sh, note, 1, ch, CHART_W, CHART_H, keep_on_page=True)
     elif n > MAX_SERIES:
         sh.note(note, 1, f"No chart: {n} rows are too many to stack in one chart; filter the table instead.")
 
@@ -411,5 +412,5 @@ def cash_sheet(book: Book, sh: Sheet, plan: Plan, alloc: TableLayout, leases: Ta
                        "values": [sh.name, top - 1, k - 1, top + T - 2, k - 1],
                        "marker": {"type": "circle"}, "line": {"width": 2.25 if b == ALL_SITES else 1.5}})
     ch.set_legend({"position": "bottom"} if len(sites) > 1 else {"none": True})
-    insert_chart(sh, note + 4, 1, ch, CHART_W, CHART_H)
+    insert_chart(sh, note + 4, 1, ch, CHART_W, LINE_CHART_H, keep_on_page=True)
     return sheet_ref(sh.name, obj_row, k), value
