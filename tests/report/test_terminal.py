@@ -170,3 +170,22 @@ def test_a_lease_without_periods(tmp_path):
     assert _table(text, "lease  site  chip") == [
         ["op_x", "my", "x", "Example DC Sdn Bhd", "-", "10", "40", "1", "CNY 400", "10,000"]]
     assert "by period" not in text
+
+
+# ---------------------------------------------------------------- the README shows real output
+def _readme_blocks() -> list[str]:
+    from conftest import REPO
+
+    text = (REPO / "README.md").read_text().split("### Plans by period and leases", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"```\n(.*?)```", text, flags=re.S)
+
+
+def test_the_readme_shows_what_the_summary_prints():
+    lease, licence = _readme_blocks()[:2]
+    shown = lease.splitlines()
+    assert shown[0] == "$ chipalloc solve tests/fixtures/periods_lease.yaml --no-report" and shown[-1] == "..."
+    real = [x.rstrip() for x in summary(_plan(FIXTURES / "periods_lease.yaml")).splitlines()]
+    assert shown[1:-1] == real[:len(shown) - 2]
+    real = {x.rstrip() for x in summary(_plan(FIXTURES / "periods_licence.yaml")).splitlines()}
+    for line in licence.splitlines():
+        assert line == "..." or line in real, line
