@@ -460,3 +460,21 @@ def test_version_2_text_is_never_a_formula(tmp_path):
                     seen.add((ws.title, c.value))
     assert ("Leases", "@SUM(1+1)*cmd|'/C calc'!A0") in seen and ("Inputs", "=cmd|' /C calc'!A0") in seen
     assert ("Inputs", "-2+3+cmd|'/C calc'!A0") in seen and ("Summary", HOSTILE) in seen
+
+
+def test_a_plan_that_buys_and_leases_nothing(tmp_path):
+    plan = _plan(FIXTURES / "periods_lease.yaml", sets=["chips.y.max_units=0", "leases.op_x.max_units=0"])
+    assert plan.allocation == [] and plan.leases == []
+    b = _write(plan, tmp_path, "nothing")
+    for ws in b.f.worksheets:  # no range over no rows (Excel would read $K$2:$K$1 as K1:K2, the header included)
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    for r0, r1 in re.findall(r"\$?[A-Z]+\$?(\d+):\$?[A-Z]+\$?(\d+)", c.value):
+                        assert int(r0) <= int(r1), (ws.title, c.coordinate, c.value)
+    head = b.header("Cash by period")
+    rows = b.rows("Cash by period", 2)
+    assert all(b.value("Cash by period", r, head["Spend"]) == 0 for r in rows.values())
+    assert b.labelled("Cash by period", "Solver (verified)", head["Effective TOPS in service"])[1] == 0
+    assert b.labelled("Summary", "Total spend", 2)[1] == 0
+    assert b.value("Orders by period", 2, 1) == "Total"  # no rows: the totals row alone, no chart
