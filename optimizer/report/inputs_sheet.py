@@ -135,6 +135,7 @@ def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (
     """
     s = scenario
     cur = s.currency
+    v2 = s.schema_version >= 2  # a version-1 file gets the version-1 sheet, whatever version-2 fields it reads
     sh = book.add_sheet(title)
     refs: dict[str, str] = {}
     sh.title(1, heading)
@@ -183,7 +184,7 @@ def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (
             "Objective", s.objective,
             "the average over the periods of the effective TOPS in service" if s.objective == "in_service"
             else "effective TOPS delivered by the end of the last period", None))
-    if s.buyer is not None:
+    if v2 and s.buyer is not None:
         settings.insert(len(settings) - 1, ("Buyer", s.buyer.name or "", f"headquartered in {s.buyer.headquarters}", None))
     sh.header(hdr, ["Setting", "Value", "Note"], freeze=False)
     r = hdr
@@ -241,7 +242,7 @@ def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (
     if s.has_periods or any(vd.lead_time for _, vd in vendors):
         _add_column(v_cols, v_rows, v_fmts, v_paths, "Lead time (periods)", FMT_INT,
                     [(vd.lead_time, f"vendors.{v}.lead_time") for v, vd in vendors])
-    if any(vd.delivery_sd is not None for _, vd in vendors):
+    if v2 and any(vd.delivery_sd is not None for _, vd in vendors):
         _add_column(v_cols, v_rows, v_fmts, v_paths, "Delivery rate s.d.", FMT_RATE,
                     [(vd.delivery_sd if vd.delivery_sd is not None else "-", f"vendors.{v}.delivery_sd") for v, vd in vendors])
     _add_period_columns(s, v_cols, v_rows, v_fmts, v_paths, "capacity_units", FMT_INT,
@@ -272,7 +273,7 @@ def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (
          None, f"chips.{cid}.power_w", f"chips.{cid}.min_units", f"chips.{cid}.max_units",
          f"chips.{cid}.lot_size"] for cid, c in chip_items]
     c_note = "Min and max units are totals over all sites."
-    if any(c.min_order_units is not None for _, c in chip_items):
+    if v2 and any(c.min_order_units is not None for _, c in chip_items):
         _add_column(chip_cols, chips, c_fmts, c_paths, "Min order at a site", FMT_INT,
                     [(c.min_order_units if c.min_order_units is not None else "-", f"chips.{cid}.min_order_units")
                      for cid, c in chip_items])
@@ -328,7 +329,7 @@ def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (
         _add_period_columns(s, s_cols, sites, s_fmts, s_paths, "budget.per_period", FMT_MONEY, per_period_budget)
         s_note += (" budget.per_period.<period>: the most the site may pay in that period (orders placed and lease "
                    "payments), in the budget's currency.")
-    if any(st.chips is not None or st.vendor_max_share for _, st in site_items):
+    if v2 and any(st.chips is not None or st.vendor_max_share for _, st in site_items):
         _add_column(s_cols, sites, s_fmts, s_paths, "Chips it may buy", None,
                     [(", ".join(st.chips) if st.chips is not None else "every chip", None) for _, st in site_items])
         _add_column(s_cols, sites, s_fmts, s_paths, "Vendor caps at the site", None,
@@ -399,7 +400,7 @@ def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (
         row += 2
     else:
         ec_rows = [["Regime", ec.regime], ["Governed origins", ", ".join(ec.origins)], ["Default tier", ec.default_tier]]
-        if ec.headquarters_countries:
+        if v2 and ec.headquarters_countries:
             ec_rows.append(["Headquarters rule", "controlled chips denied everywhere, without a licence, to buyers "
                                                  f"headquartered in {', '.join(ec.headquarters_countries)}"])
         block("Export controls", ["Setting", "Value"], ec_rows)
@@ -427,7 +428,7 @@ def add_inputs_sheet(book: Book, scenario: Scenario, applied: Sequence[dict] = (
                   note="Explicit decisions; they override the rules above for one chip and country.")
 
     u = s.uncertainty
-    if u is not None:
+    if v2 and u is not None:
         block("Uncertainty", ["Setting", "Value"],
               [["Revealed", u.revealed or "-"], ["Refund on denial", u.refund_on_denial], ["Risk measure", u.risk.measure],
                ["Alpha", u.risk.alpha], ["Weight", u.risk.weight]],

@@ -1,8 +1,10 @@
 """The terminal summary (optimizer/report/terminal.py).
 
-- Version-1 plans print exactly what they printed before periods existed:
-  the golden files under tests/report/golden/ were written by the summary of
-  the commit before the dated output was added, and are compared byte for byte.
+- Version-1 plans print exactly what they printed before the dated output
+  existed: the golden files under tests/report/golden/ were written by the
+  summary without it (main at 891ae06, on the scenarios as they are there),
+  and are compared byte for byte. A change to a shipped scenario changes its
+  golden file; a change to the summary must not.
 - Dated plans: the figures in each table are the hand solutions of the
   fixtures' header comments (tests/fixtures/periods_*.yaml).
 """
