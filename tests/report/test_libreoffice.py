@@ -75,7 +75,13 @@ WORKBOOKS = {  # name: (command, exit code, sheets in order)
     "outcomes": (["solve", FIXTURES / "io_outcomes.yaml"], 0,
                  ["Summary", "Allocation", "Orders by period", "Constraints", "Compliance", "Sensitivity", "Break-even",
                   "Inputs", "About"]),
+    # the shipped plan by quarter: recalculated, and its compute chart printed whole (its Summary and Sensitivity
+    # are longer than a page, so it is not in the one-page-per-sheet check)
+    "quarters": (["solve", SCENARIOS / "bytedance-2025-quarters.yaml", "--no-breakeven"], 0,
+                 ["Summary", "Allocation", "Orders by period", "Leases", "Cash by period", "Constraints", "Compliance",
+                  "Sensitivity", "Inputs", "About"]),
 }
+LONG = {"quarters"}
 A4 = (595.3, 841.9)  # points
 
 
@@ -265,7 +271,7 @@ def _pages(pdf: Path) -> list[tuple[str, float, float]]:
 
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
-@pytest.mark.parametrize("name", list(WORKBOOKS))
+@pytest.mark.parametrize("name", [n for n in WORKBOOKS if n not in LONG])
 def test_every_sheet_prints_on_one_a4_page(name, printed):
     pages = _pages(printed[name])
     names = [n for n, _, _ in pages]
@@ -280,7 +286,7 @@ def test_every_sheet_prints_on_one_a4_page(name, printed):
 
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
-@pytest.mark.parametrize("name", ["lease", "budget_power", "licence"])
+@pytest.mark.parametrize("name", ["lease", "budget_power", "licence", "quarters"])
 def test_the_compute_chart_is_never_cut_by_a_page_break(name, printed):
     text = subprocess.run(["pdftotext", "-layout", str(printed[name]), "-"], capture_output=True, text=True,
                           check=True).stdout.split("\f")
@@ -290,9 +296,8 @@ def test_the_compute_chart_is_never_cut_by_a_page_break(name, printed):
     lines = [x.strip() for x in page.splitlines() if x.strip()]
     assert "period" in lines  # ... and its category axis title below the plot, on the same page
     for p in cash:  # every page of the sheet starts with its header row (its cells wrap over a few lines)
-        head = " ".join(x for x in p.splitlines() if x.strip())[:600].split()
-        assert head[:2] == ["Period", "Site"] or ("Period" in head[:12] and "Site" in head[:12]), head[:12]
-        assert "Cumulative" in head and "Orders" in head, head[:20]
+        head = " ".join([x for x in p.splitlines() if x.strip()][:6]).split()
+        assert {"Period", "Site", "Orders", "Cumulative", "delivered"} <= set(head), head
 
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
