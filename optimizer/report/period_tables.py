@@ -5,6 +5,8 @@ plan. Everything here is derived from ``plan.allocation``, ``plan.leases``,
 ``plan.periods`` and ``plan.compliance`` in one pass over each (never once per
 period and row):
 
+- :func:`extended`: whether a plan needs more than the version-1 reports (periods,
+  leases or outcomes); :func:`objective_text`: what its objective measures, in words;
 - :func:`compliance_runs`: the export decisions of a dated plan merged into runs
   of consecutive delivery periods with the same decision for the same reason
   (``h20 at cn, 2025q2-2025q3: deny``), then one per lease;
