@@ -21,7 +21,6 @@ Compliance, [extra_sheets...], Inputs, About.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -29,9 +28,11 @@ from ..plan import Plan
 from .about_sheet import add_about_sheet, applied_rows, applied_summary, value_text  # noqa: F401 - re-exported
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet, fx_factor  # noqa: F401 - re-exported
+from .compliance_sheet import COMPLIANCE_COLUMNS, compliance_sheet  # noqa: F401 - re-exported
+from .period_sheets import CASH_SHEET, LEASES_SHEET, ORDERS_SHEET, cash_sheet, leases_sheet, orders_sheet
+from .period_tables import extended, objective_text, periods_shown
 from .xlsx import (
     BOLD,
-    CAP_BG,
     DENY_BG,
     FMT_INT,
     FMT_MONEY,
@@ -41,17 +42,17 @@ from .xlsx import (
     FMT_RATIO,
     FMT_SHADOW,
     TOTAL,
+    WARN,
     WRAP_TOP,
     Book,
     Sheet,
+    TableLayout,
     cell_ref,
     chart,
     col_letter,
     insert_chart,
     money_header,
-    range_ref,
     sheet_sub,
-    sheet_sum,
 )
 
 SheetFn = Callable[[Book], Any]
@@ -66,9 +67,6 @@ ALLOCATION_COLUMNS = (
 ALLOCATION_MONEY = ("Unit price", "Spend")
 ALLOCATION_SUMMED = ("Units", "Spend", "Effective TOPS", "Ordered TOPS", "Delivered TOPS")
 CONSTRAINT_COLUMNS = ("Name", "Kind", "LHS", "Sense", "RHS", "Unit", "Slack", "Binding", "Shadow price", "Meaning")
-COMPLIANCE_COLUMNS = (
-    "Site", "Country", "Chip", "Model", "Origin", "TPP", "Density (TPP/mm²)", "Controlled", "Tier", "Decision", "Reason",
-)
 
 CHART_ROWS = 19  # rows kept free for the Summary charts (height 8.5 cm)
 CHART_W, CHART_H = 17.0, 8.5  # cm
@@ -111,45 +109,11 @@ def _fmt_for(values: Iterable[float], whole: str, fraction: str) -> str:
 
 
 # ---------------------------------------------------------------- Allocation
-@dataclass
-class AllocationLayout:
+class AllocationLayout(TableLayout):
     """Where the Allocation sheet put things, and the values its formulas compute (for the Summary)."""
 
-    columns: tuple[str, ...]
-    first: int  # first data row
-    last: int  # last data row (first - 1 when nothing is bought)
-    total: int  # the Total row
-    rows: list[dict[str, Any]]  # per allocation row: the column values, formulas evaluated
-    _groups: dict[tuple, dict[tuple, float]] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        return len(self.rows)
-
-    def col(self, name: str) -> int:
-        return self.columns.index(name) + 1
-
-    def column(self, name: str) -> str:
-        """Absolute range of a column's data rows, e.g. ``Allocation!$K$2:$K$5``."""
-        return range_ref("Allocation", self.first, self.col(name), self.last)
-
-    def total_ref(self, name: str) -> str:
-        return range_ref("Allocation", self.total, self.col(name), self.total).split(":")[0]
-
-    def sum(self, name: str, **match: Any) -> float:
-        """What SUMIFS over the column computes, with ``column=value`` criteria.
-
-        Each (column, criteria columns) grouping is summed in one pass over the rows and kept, so the
-        Summary's tables cost one pass per table, not one per row of the table.
-        """
-        keys = tuple(sorted(match))
-        groups = self._groups.get((name, keys))
-        if groups is None:
-            parts: dict[tuple, list[float]] = {}
-            for r in self.rows:
-                parts.setdefault(tuple(r[c] for c in keys), []).append(r[name])
-            groups = self._groups[(name, keys)] = {k: sheet_sum(v) for k, v in parts.items()}
-        return groups.get(tuple(match[c] for c in keys), 0.0)
+    def __init__(self, columns: tuple[str, ...], first: int, last: int, total: int, rows: list[dict[str, Any]]) -> None:
+        super().__init__("Allocation", columns, first, last, total, rows)
 
 
 def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
@@ -183,7 +147,9 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
         ordered = a.units * a.int8_tops
         delivered = a.units * a.int8_tops * a.delivery_rate
         rows.append({"Site": a.site, "Chip": a.chip, "Vendor": a.vendor, "Domestic": _yes(a.domestic), "Units": a.units,
-                     "Spend": spend, "Effective TOPS": eff, "Ordered TOPS": ordered, "Delivered TOPS": delivered})
+                     "Spend": spend, "Effective TOPS": eff, "Ordered TOPS": ordered, "Delivered TOPS": delivered,
+                     "Period": a.period, "Delivery period": a.delivery_period or "after the horizon",
+                     "Outcome": a.outcome or "every outcome"})
         sh.put(i, _col("Site"), a.site)
         sh.put(i, _col("Chip"), a.chip)
         if "Period" in columns:
@@ -262,26 +228,33 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
 
 
 # ---------------------------------------------------------------- Summary
-def _sumifs(layout: AllocationLayout, column: str, criteria: Sequence[tuple[str, str]]) -> str:
+def _sumifs(layout: TableLayout, column: str, criteria: Sequence[tuple[str, str]]) -> str:
     """``SUMIFS(Allocation!$K$2:$K$5,Allocation!$A$2:$A$5,A12,...)``; criteria are (column, cell or literal)."""
-    parts = [layout.column(column)]
-    for col, crit in criteria:
-        parts += [layout.column(col), crit]
-    return f"SUMIFS({','.join(parts)})"
+    return layout.sumifs(column, criteria)
 
 
-def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, refs: dict[str, str]) -> None:
+def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, refs: dict[str, str],
+                   leases: TableLayout | None = None, objective: tuple[str, float] | None = None) -> None:
     s = plan.scenario
     cur = s.currency
     ok = plan.result.ok
     t = plan.totals
+    wide = extended(plan)  # periods, leases or outcomes: the objective is not a sum of Allocation rows
     sh.title(1, s.name)
     relax = plan.result.dual_basis == "relaxation"
+    others = (["Leases"] if leases is not None else []) + (["Cash by period"] if objective else [])
+    over = ("the Allocation sheet" if not others
+            else "the Allocation, " + ", ".join(others[:-1]) + (", " if len(others) > 2 else "")
+            + ("and " if len(others) == 1 else " and ") + others[-1] + " sheets")
     sh.note(2, 1, f"All money in {cur} (the scenario's reporting currency). TOPS are dense INT8 TOPS. "
-                  + ("Plan verified independently of the solver. Figures are formulas over the Allocation sheet."
+                  + (f"Plan verified independently of the solver. Figures are formulas over {over}."
                      if ok else f"No plan: the scenario is {plan.status}."))
     sh.freeze(3)
     n = layout.n
+    if ok and plan.outcomes:
+        sh.put(3, 1, f"This plan has {len(plan.outcomes)} outcomes: the figures and tables below add up the Allocation "
+                     "rows of every outcome (each outcome's own orders are alternatives, not additions; see the "
+                     "Outcome column on Allocation); the objective is the solver's verified value.", style=WARN, counts=False)
 
     def over_allocation(name: str) -> tuple[str, float]:
         if n:
@@ -311,7 +284,13 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
     figure("Units", "whole lots (MILP)" if s.integer_units else "continuous (LP)", "",
            ("shadow prices from the continuous relaxation" if relax else "shadow prices from the LP") if ok else "")
     site_table_rows: dict[str, int] = {}
-    if ok:
+    eff_name = "Effective TOPS"  # the figure the chip table's shares divide by
+    spend_name = "Total spend"  # the figure the vendor table's shares divide by
+    if ok and wide:
+        eff_name, spend_name = _extended_figures(plan, figure, fig_rows, over_allocation, leases, objective)
+        spend_total = sh.value(fig_rows["Total spend"], 2)
+        purchase_total = sh.value(fig_rows[spend_name], 2)
+    elif ok:
         for name, col, note in (("Effective TOPS", "Effective TOPS", "INT8 TOPS x flexibility x delivery rate (the objective)"),
                                 ("Delivered TOPS", "Delivered TOPS", "INT8 TOPS x delivery rate"),
                                 ("Ordered TOPS", "Ordered TOPS", "INT8 TOPS as ordered")):
@@ -321,9 +300,11 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
         figure("Units ordered", v, "units", "", _fmt_for([t["units"]], FMT_INT, FMT_NUM), expr)
         expr, spend_total = over_allocation("Spend")
         figure("Total spend", spend_total, cur, "", FMT_MONEY, expr)
+        purchase_total = spend_total
+    if ok:
         budget_sites = [x for x in plan.sites if x.budget is not None]
         # the Sites table below starts after the charts; its rows are known now
-        n_fig = 5 + (1 if budget_sites else 0) + (2 if s.budget is not None else 0)
+        n_fig = (r - hdr - 3) + (1 if budget_sites else 0) + (2 if s.budget is not None else 0)
         sites_hdr = hdr + 3 + n_fig + 2 + CHART_ROWS + 2  # section title and note, then the header
         for k, x in enumerate(plan.sites, start=sites_hdr + 1):
             site_table_rows[x.site] = k
@@ -350,7 +331,7 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
         row += CHART_ROWS  # the charts go here, side by side, above the detail tables
     tables_from = row
     fit_to = None
-    spend_total_cell = cell_ref(fig_rows["Total spend"], 2, True) if ok else None
+    spend_total_cell = cell_ref(fig_rows[spend_name], 2, True) if ok else None
 
     if ok and plan.sites:
         row = sh.section(row, "Sites", "Budget used = spend / budget; the domestic share is measured on the site's basis.")
@@ -366,8 +347,12 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
             sh.put(k, 2, x.name)
             sh.put(k, 3, x.country)
             spend = layout.sum("Spend", Site=x.site)
-            if n:
-                sh.formula(k, 4, "=" + _sumifs(layout, "Spend", [site_crit]), spend, FMT_MONEY)
+            parts = ([_sumifs(layout, "Spend", [site_crit])] if n else [])
+            if leases is not None and leases.n:  # lease payments count in the site's budget
+                spend += leases.sum("Spend", Site=x.site)
+                parts.append(leases.sumifs("Spend", [site_crit]))
+            if parts:
+                sh.formula(k, 4, "=" + "+".join(parts), spend, FMT_MONEY)
             else:
                 sh.put(k, 4, 0.0, FMT_MONEY)
             budget = None
@@ -408,7 +393,8 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
         # spend by vendor
         row = sh.section(row, "Spend by vendor")
         hdr_v = row
-        cols = ["Vendor", "Name", "Origin", "Units", money_header("Spend", cur), "Share of spend", "Effective TOPS"]
+        cols = ["Vendor", "Name", "Origin", "Units", money_header("Spend", cur),
+                "Share of purchase spend" if spend_name != "Total spend" else "Share of spend", "Effective TOPS"]
         sh.header(hdr_v, cols, freeze=False)
         vendors = list(plan.spend_by_vendor())
         for k, v in enumerate(vendors, start=hdr_v + 1):
@@ -423,8 +409,8 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
                     sh.formula(k, j, "=" + _sumifs(layout, colname, crit), val, fmt)
                 else:
                     sh.put(k, j, val, fmt)
-            if spend_total:
-                sh.formula(k, 6, f"={cell_ref(k, 5)}/{spend_total_cell}", sp / spend_total, FMT_PCT)
+            if purchase_total:
+                sh.formula(k, 6, f"={cell_ref(k, 5)}/{spend_total_cell}", sp / purchase_total, FMT_PCT)
         last_v = hdr_v + len(vendors)
         row = last_v + 2
 
@@ -435,7 +421,7 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
         sh.header(hdr_c, cols, freeze=False)
         chips = sorted({a.chip for a in plan.allocation})
         eff_total = layout.sum("Effective TOPS")
-        eff_cell = cell_ref(fig_rows["Effective TOPS"], 2, True)
+        eff_cell = cell_ref(fig_rows[eff_name], 2, True)
         for k, c in enumerate(chips, start=hdr_c + 1):
             crit = [("Chip", cell_ref(k, 1))]
             sh.put(k, 1, c)
@@ -481,6 +467,69 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
             insert_chart(sh, chart_row, 1, ch, CHART_W, CHART_H, x_offset_cm=k * (CHART_W + 0.5))
 
 
+def _extended_figures(plan: Plan, figure: Callable, fig_rows: dict[str, int], over_allocation: Callable,
+                      leases: TableLayout | None, objective: tuple[str, float] | None) -> tuple[str, str]:
+    """Key figures of a plan with periods, leases or outcomes: what the objective is (from Cash by period when the
+    plan has periods), purchases and leases apart, and the total spend; returns the names of the figures the
+    chip and vendor shares divide by (effective TOPS purchased, purchase spend)."""
+    s = plan.scenario
+    cur = s.currency
+    t = plan.totals
+    ids = s.period_ids
+    rows_note = " (the rows of every outcome)" if plan.outcomes else ""
+    units_fmt = _fmt_for([t["units"]], FMT_INT, FMT_NUM)
+    eff_expr, eff = over_allocation("Effective TOPS")
+    lease_eff_expr, lease_eff = None, 0.0
+    if leases is not None:
+        lease_eff = leases.sum("Effective TOPS")
+        lease_eff_expr = f"=SUM({leases.column('Effective TOPS')})" if leases.n else f"={leases.total_ref('Effective TOPS')}"
+    # the objective
+    if objective is not None:
+        ref, value = objective
+        if s.objective == "in_service":
+            figure("Effective TOPS in service (average)", value, "TOPS",
+                   f"the objective (in_service): the average over the {len(ids)} periods {ids[0]}-{ids[-1]} of the "
+                   "effective TOPS in service (purchases delivered and leases started by each period); "
+                   "see Cash by period", FMT_INT, f"={ref}")
+        else:
+            figure("Effective TOPS by the end", value, "TOPS",
+                   f"the objective (delivered): effective TOPS delivered by the end of {ids[-1]}, purchases and "
+                   "leases; see Cash by period", FMT_INT, f"={ref}")
+    elif plan.outcomes:
+        figure("Objective", t["effective_tops"], "TOPS", f"{objective_text(plan)}: the solver's verified value", FMT_INT)
+        figure("Expected spend", t["spend"], cur, "the solver's verified value: each outcome's spend weighted by its "
+               "probability", FMT_MONEY)
+    else:  # one period with leases: purchases and leases delivered
+        expr = eff_expr + ("+" + lease_eff_expr[1:] if lease_eff_expr else "")
+        figure("Effective TOPS", eff + lease_eff, "TOPS",
+               "the objective: INT8 TOPS x flexibility x delivery rate, purchases and leases", FMT_INT, expr)
+    figure("Effective TOPS purchased", eff, "TOPS",
+           "purchases delivered by the end: INT8 TOPS x flexibility x delivery rate" + rows_note, FMT_INT, eff_expr)
+    if leases is not None:
+        figure("Effective TOPS leased", lease_eff, "TOPS", "leased units x INT8 TOPS x flexibility x the lease's "
+               "delivery rate" + rows_note, FMT_INT, lease_eff_expr)
+    for name, col, note in (("Delivered TOPS", "Delivered TOPS", "purchases: INT8 TOPS x delivery rate"),
+                            ("Ordered TOPS", "Ordered TOPS", "purchases: INT8 TOPS as ordered")):
+        expr, v = over_allocation(col)
+        figure(name, v, "TOPS", note + rows_note, FMT_INT, expr)
+    expr, v = over_allocation("Units")
+    figure("Units ordered", v, "units", rows_note.strip(" ()"), units_fmt, expr)
+    expr, purchase = over_allocation("Spend")
+    if leases is None:
+        figure("Total spend", purchase, cur, rows_note.strip(" ()"), FMT_MONEY, expr)
+        return "Effective TOPS purchased", "Total spend"
+    units = leases.sum("Units")
+    figure("Leased units", units, "units", "units in service from their start period to the end" + rows_note,
+           _fmt_for([units], FMT_INT, FMT_NUM), f"=SUM({leases.column('Units')})" if leases.n else f"={leases.total_ref('Units')}")
+    figure("Purchase spend", purchase, cur, "orders, paid in the order period" + rows_note, FMT_MONEY, expr)
+    lease_spend = leases.sum("Spend")
+    figure("Lease spend", lease_spend, cur, "units x price per period x periods in service" + rows_note, FMT_MONEY,
+           f"=SUM({leases.column('Spend')})" if leases.n else f"={leases.total_ref('Spend')}")
+    figure("Total spend", purchase + lease_spend, cur, "purchases and leases", FMT_MONEY,
+           f"={cell_ref(fig_rows['Purchase spend'], 2)}+{cell_ref(fig_rows['Lease spend'], 2)}")
+    return "Effective TOPS purchased", "Purchase spend"
+
+
 def _bar_chart(book: Book, title: str, axis_title: str, num_fmt: str) -> Any:
     ch = chart(book, "column")
     ch.set_title({"name": title, "name_font": {"size": 12}})
@@ -524,35 +573,6 @@ def _constraints_sheet(sh: Sheet, plan: Plan) -> None:
     sh.fit_columns(max_width=90, from_row=1)
 
 
-# ---------------------------------------------------------------- Compliance
-def _compliance_sheet(sh: Sheet, plan: Plan) -> None:
-    s = plan.scenario
-    rows = []
-    for d in plan.compliance:
-        chip = s.chips.get(d.chip)
-        origin = s.vendors[chip.vendor].origin if chip is not None else ""
-        rows.append([d.site, d.country, d.chip, (chip.model if chip is not None else None) or d.chip, origin, d.tpp,
-                     d.density if d.density is not None else "unknown", _yes(d.controlled),
-                     d.tier if d.tier is not None else "-", d.decision, d.reason])
-    fmts = [None, None, None, None, None, FMT_INT, FMT_RATIO, None, None, None, None]
-    sh.header(1, list(COMPLIANCE_COLUMNS), freeze=True, autofilter_rows=len(rows))
-    dec_col = COMPLIANCE_COLUMNS.index("Decision") + 1
-    for i, r in enumerate(rows, start=2):
-        for j, (v, f) in enumerate(zip(r, fmts), start=1):
-            style = None
-            if j == dec_col and v in ("deny", "cap"):
-                style = {"bg_color": DENY_BG if v == "deny" else CAP_BG}
-            elif j == len(COMPLIANCE_COLUMNS):
-                style = WRAP_TOP
-            sh.put(i, j, v, f, style=style)
-    ec = s.export_controls
-    sh.note(len(rows) + 3, 1,
-            f"Rules: {ec.regime}. TPP = total processing performance; density = TPP per mm² of die. "
-            "A denied chip is not bought at that site; a capped chip counts against the country's TPP cap."
-            if ec is not None else "No export controls in this scenario: every chip is allowed everywhere.")
-    sh.fit_columns(max_width=90, from_row=1)
-
-
 # ---------------------------------------------------------------- the workbook
 def build_plan_workbook(plan: Plan, extra_sheets: Sequence[SheetFn] = (), first_sheets: Sequence[SheetFn] = (),
                         about_extra: dict[str, Any] | None = None) -> Book:
@@ -560,16 +580,25 @@ def build_plan_workbook(plan: Plan, extra_sheets: Sequence[SheetFn] = (), first_
     book = Book()
     for fn in first_sheets:
         fn(book)
+    ok = plan.result.ok
     summary = book.add_sheet("Summary")
     allocation = book.add_sheet("Allocation")
+    # plans with periods and leases: their own sheets after Allocation (filled once Inputs defines the FX names)
+    orders = book.add_sheet(ORDERS_SHEET) if ok and plan.dated else None
+    leases = book.add_sheet(LEASES_SHEET) if ok and plan.scenario.leases else None
+    cash = book.add_sheet(CASH_SHEET) if ok and periods_shown(plan) else None
     _constraints_sheet(book.add_sheet("Constraints"), plan)
-    _compliance_sheet(book.add_sheet("Compliance"), plan)
+    compliance_sheet(book.add_sheet("Compliance"), plan)
     for fn in extra_sheets:
         fn(book)
     applied = plan.loaded.applied if plan.loaded is not None else []
     refs = add_inputs_sheet(book, plan.scenario, applied)  # defines the FX names the price formulas use
     layout = _allocation_sheet(book, allocation, plan)
-    _summary_sheet(book, summary, plan, layout, refs)
+    lease_layout = leases_sheet(book, leases, plan) if leases is not None else None
+    if orders is not None:
+        orders_sheet(book, orders, plan, layout)
+    objective = cash_sheet(book, cash, plan, layout, lease_layout, refs) if cash is not None else None
+    _summary_sheet(book, summary, plan, layout, refs, lease_layout, objective)
     src = plan.loaded.source if plan.loaded is not None else None
     add_about_sheet(
         book,

@@ -30,6 +30,7 @@ import re
 import shlex
 import sys
 import textwrap
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import xlsxwriter
@@ -74,6 +75,9 @@ _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # printing: A4, one page wide; landscape when the columns are wider than a portrait page holds at 100%
 PAPER_A4 = 9
 PORTRAIT_CHARS = 95  # printable width of portrait A4 (1.3 cm margins) in column-width characters
+LANDSCAPE_CHARS = PORTRAIT_CHARS * 27.16 / 18.46  # the same on landscape A4 (29.7 cm less the margins, in chars)
+PRINT_HEIGHT_PT = {False: 26.4 / 2.54 * 72, True: 17.7 / 2.54 * 72}  # printable height (less margins), by landscape
+ROW_PT = 15.0  # default row height
 FOOTER = "&L&A&RPage &P of &N"  # sheet name left, page x of y right
 
 
@@ -163,6 +167,59 @@ def _shown(value: Any, fmt: str | None) -> str:
         sign = "+" if fmt.startswith("+") and v > 0 else ""
         return f"{sign}{v:,.{decimals}f}"
     return str(value)
+
+
+# ---------------------------------------------------------------- table layouts
+@dataclass
+class TableLayout:
+    """Where a data table was written on its sheet, and the values its cells hold, so other sheets can
+    refer to its columns (``SUMIFS(Allocation!$K$2:$K$5, ...)``) and store what those formulas compute."""
+
+    sheet: str
+    columns: tuple[str, ...]
+    first: int  # first data row
+    last: int  # last data row (first - 1 when the table is empty)
+    total: int  # the Total row
+    rows: list[dict[str, Any]]  # per data row: the column values, formulas evaluated
+    _groups: dict[tuple, dict[tuple, float]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def col(self, name: str) -> int:
+        return self.columns.index(name) + 1
+
+    def column(self, name: str) -> str:
+        """Absolute range of a column's data rows, e.g. ``Allocation!$K$2:$K$5``."""
+        return range_ref(self.sheet, self.first, self.col(name), self.last)
+
+    def total_ref(self, name: str) -> str:
+        return range_ref(self.sheet, self.total, self.col(name), self.total).split(":")[0]
+
+    def sum(self, name: str, **match: Any) -> float:
+        """What SUMIFS over the column computes, with ``column=value`` criteria.
+
+        Each (column, criteria columns) grouping is summed in one pass over the rows and kept, so the
+        Summary's tables cost one pass per table, not one per row of the table.
+        """
+        keys = tuple(sorted(match))
+        groups = self._groups.get((name, keys))
+        if groups is None:
+            parts: dict[tuple, list[float]] = {}
+            for r in self.rows:
+                v = r.get(name)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):  # SUMIFS skips blanks and text
+                    parts.setdefault(tuple(r.get(c) for c in keys), []).append(v)
+            groups = self._groups[(name, keys)] = {k: sheet_sum(v) for k, v in parts.items()}
+        return groups.get(tuple(match[c] for c in keys), 0.0)
+
+    def sumifs(self, name: str, criteria: Sequence[tuple[str, str]]) -> str:
+        """``SUMIFS(<sheet>!$K$2:$K$5,<sheet>!$A$2:$A$5,A12,...)``; criteria are (column, cell or literal)."""
+        parts = [self.column(name)]
+        for col, crit in criteria:
+            parts += [self.column(col), crit]
+        return f"SUMIFS({','.join(parts)})"
 
 
 # ---------------------------------------------------------------- book and sheets
@@ -263,6 +320,7 @@ class Sheet:
         self._wrapped: dict[int, dict[int, str]] = {}  # row -> col -> text of cells that wrap
         self._notes: list[tuple[int, int, str, dict[str, Any]]] = []
         self._heights: dict[int, float] = {}
+        self._keep: list[tuple[int, int]] = []  # row blocks (a chart) that must not be split across printed pages
 
     # ---- low level
     def _track(self, row: int, col: int, value: Any, fmt: str | None, counts: bool, header: bool = False) -> None:
@@ -433,6 +491,49 @@ class Sheet:
             if w:
                 self.widths[col] = max(min_width, min(max_width, max(w)))
 
+    def fit_below_header(self, header_row: int, min_width: int = 8, max_width: int = 40) -> None:
+        """Columns fitted to the data under ``header_row``; a longer header wraps onto more lines instead of
+        widening its column (each column stays as wide as the header's longest word), so wide tables of
+        short numbers print larger."""
+        self.fit_columns(min_width=min_width, max_width=max_width, from_row=header_row + 1)
+        for col in range(1, self.max_col + 1):
+            head = self._values.get((header_row, col))
+            if isinstance(head, str) and head:
+                word = max(len(w) for w in head.split()) + 3
+                self.widths[col] = max(self.widths.get(col, min_width), min(max_width, word), min_width)
+
+    def keep_together(self, first_row: int, last_row: int) -> None:
+        """Print rows ``first_row``..``last_row`` (e.g. a chart's) on one page: when the page they would start on
+        cannot hold them, a page break goes above them (worked out from the row heights once the sheet is finished)."""
+        self._keep.append((first_row, last_row))
+
+    def _page_breaks(self, landscape: bool) -> list[int]:
+        """Rows (1-based) above which a page break keeps each block of :meth:`keep_together` on one page.
+
+        The printed scale is one page wide (fit to width), so a page holds the printable height divided by
+        that scale, less the repeated header row on every page after the first; a 5% margin absorbs the
+        readers' own rounding. A block taller than a page is left to break naturally."""
+        if not self._keep:
+            return []
+        width = self.total_width()
+        page_w = LANDSCAPE_CHARS if landscape else PORTRAIT_CHARS
+        scale = min(1.0, page_w / width) if width else 1.0
+        page = 0.95 * PRINT_HEIGHT_PT[landscape] / scale
+        repeat = self._heights.get(self.repeat_row, ROW_PT) if self.repeat_row is not None else 0.0
+        starts = {a: b for a, b in self._keep}
+        breaks, used = [], 0.0
+        for r in range(1, self.max_row + 1):
+            h = self._heights.get(r, ROW_PT)
+            if r in starts and used > repeat:
+                block = sum(self._heights.get(k, ROW_PT) for k in range(r, starts[r] + 1))
+                if used + block > page and repeat + block <= page:
+                    breaks.append(r)
+                    used = repeat
+            if used + h > page:
+                used = repeat
+            used += h
+        return breaks
+
     def set_height(self, row: int, points: float) -> None:
         self._heights[row] = points
 
@@ -473,6 +574,9 @@ class Sheet:
             ws.set_portrait()
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
         ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
+        breaks = self._page_breaks(landscape)
+        if breaks:
+            ws.set_h_pagebreaks([r - 1 for r in breaks])  # XlsxWriter: a break above the 0-based row given
         if self.repeat_row is not None:
             ws.repeat_rows(self.repeat_row - 1)
         last_col = max(self.max_col, self.charts_right_to, 1)
@@ -491,10 +595,11 @@ def chart(book: Book, kind: str, subtype: str | None = None) -> Any:
 
 
 def insert_chart(sheet: Sheet, row: int, col: int, ch: Any, width_cm: float, height_cm: float,
-                 x_offset_cm: float = 0.0) -> None:
+                 x_offset_cm: float = 0.0, keep_on_page: bool = False) -> None:
     """Place a chart with its top-left corner at (row, col) (plus ``x_offset_cm``), sized in cm.
 
-    The sheet's print area is widened and lengthened to include it.
+    The sheet's print area is widened and lengthened to include it. With ``keep_on_page`` a page break goes
+    above the chart when the printed page it starts on cannot hold it (:meth:`Sheet.keep_together`).
     """
     px = 96 / 2.54
     ch.set_size({"width": round(width_cm * px), "height": round(height_cm * px)})
@@ -506,6 +611,8 @@ def insert_chart(sheet: Sheet, row: int, col: int, ch: Any, width_cm: float, hei
         c += 1
     sheet.charts_right_to = max(sheet.charts_right_to, c - 1)
     sheet.max_row = max(sheet.max_row, row + int(height_cm * px / 20) + 1)
+    if keep_on_page:  # from the row above: a break right at the chart's top edge draws that edge on both pages
+        sheet.keep_together(max(1, row - 1), row + int(height_cm * px / 20) + 1)
 
 
 # ---------------------------------------------------------------- numbers and provenance

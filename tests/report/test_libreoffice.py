@@ -5,7 +5,9 @@
   stored with a formula must equal LibreOffice's result.
 - Changing the exchange-rate input cell (FX_USD) with openpyxl and
   recalculating moves the unit prices, spend, the Summary and the converted
-  Inputs figures, checked against hand figures for report_two_sites.yaml.
+  Inputs figures, checked against hand figures for report_two_sites.yaml,
+  and a USD-priced lease's spend, payment schedule and Cash by period for
+  periods_lease.yaml.
 - Printed to PDF: A4, every sheet on one page (one page wide, and short
   enough here to be one page tall), and a long sweep repeats its header row
   on every page.
@@ -35,6 +37,8 @@ pytestmark = [
 TWO_SITES = FIXTURES / "report_two_sites.yaml"
 SMALL = FIXTURES / "whatif_small.yaml"
 BD = SCENARIOS / "bytedance-2025.yaml"
+PERIODS_LEASE = FIXTURES / "periods_lease.yaml"
+USD_LEASE = ["--set", "fx.USD=2", "--set", "leases.op_x.price_currency=USD", "--set", "leases.op_x.price_per_period=5"]
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -58,7 +62,26 @@ WORKBOOKS = {  # name: (command, exit code, sheets in order)
     "tornado": (["tornado", BD], 0, ["Tornado", "Inputs", "About"]),
     "compare": (["compare", BD, f"{BD}@h20_licence_denied", f"{BD}@budget_cut_20"], 0,
                 ["Compare", "Inputs", "Inputs 2", "Inputs 3", "About"]),
+    # plans by period: the lease priced in USD (5 at 2 CNY: the fixture's CNY 10, so its hand solution holds)
+    "lease": (["solve", PERIODS_LEASE, *USD_LEASE], 0, ["Summary", "Allocation", "Orders by period", "Leases",
+                                                      "Cash by period", "Constraints", "Compliance", "Sensitivity",
+                                                      "Break-even", "Inputs", "About"]),
+    "budget_power": (["solve", FIXTURES / "periods_budget_power.yaml"], 0,
+                     ["Summary", "Allocation", "Orders by period", "Cash by period", "Constraints", "Compliance",
+                      "Sensitivity", "Break-even", "Inputs", "About"]),
+    "licence": (["solve", FIXTURES / "periods_licence.yaml"], 0,
+                ["Summary", "Allocation", "Orders by period", "Cash by period", "Constraints", "Compliance",
+                 "Sensitivity", "Break-even", "Inputs", "About"]),
+    "outcomes": (["solve", FIXTURES / "io_outcomes.yaml"], 0,
+                 ["Summary", "Allocation", "Orders by period", "Constraints", "Compliance", "Sensitivity", "Break-even",
+                  "Inputs", "About"]),
+    # the shipped plan by quarter: recalculated, and its compute chart printed whole (its Summary and Sensitivity
+    # are longer than a page, so it is not in the one-page-per-sheet check)
+    "quarters": (["solve", SCENARIOS / "bytedance-2025-quarters.yaml", "--no-breakeven"], 0,
+                 ["Summary", "Allocation", "Orders by period", "Leases", "Cash by period", "Constraints", "Compliance",
+                  "Sensitivity", "Inputs", "About"]),
 }
+LONG = {"quarters"}
 A4 = (595.3, 841.9)  # points
 
 
@@ -194,6 +217,43 @@ def test_changing_the_fx_cell_reprices_the_workbook(written, office, tmp_path):
     assert inputs.cell(rb, head.index("Unit price (CNY)") + 1).value == pytest.approx(40)
 
 
+def test_changing_the_fx_cell_reprices_leases_and_cash_by_period(written, office, tmp_path):
+    """periods_lease.yaml with the lease at USD 5 per unit and quarter (CNY 10 at 2): 10 leased units for four
+    quarters and 60 y bought in q1 for CNY 600. At 4 CNY per USD the lease costs CNY 20 per unit and quarter."""
+    wb = openpyxl.load_workbook(written["lease"])
+    sheet, cell = wb.defined_names["FX_USD"].attr_text.split("!")
+    assert wb[sheet][cell.replace("$", "")].value == 2
+    wb[sheet][cell.replace("$", "")].value = 4
+    edited = tmp_path / "lease4.xlsx"
+    wb.save(edited)
+    (out,) = office.convert([edited], "xlsx", tmp_path / "out")
+    back = openpyxl.load_workbook(out, data_only=True)
+
+    leases = back["Leases"]
+    head = {str(c.value).split(" (")[0]: c.column for c in leases[1] if c.value}
+    assert [leases.cell(2, head[k]).value for k in ("Price per period", "Spend", "Paid q1", "Paid q4")] == [
+        20, 800, 200, 200]  # 10 units x CNY 20 x 4 quarters
+    assert leases.cell(4, head["Spend"]).value == 400  # the solver's verified lease spend, at the old rate
+    assert leases.cell(5, head["Spend"]).value == 400  # Difference: 800 - 400
+
+    cash = back["Cash by period"]
+    head = {str(c.value).split(" (")[0]: c.column for c in cash[1] if c.value}
+    rows = {(cash.cell(r, 1).value, cash.cell(r, 2).value): r for r in range(2, 10)}
+    assert [cash.cell(rows[("q1", "all sites")], head[k]).value for k in ("Orders", "Lease payments", "Spend")] == [
+        600, 200, 800]
+    assert cash.cell(rows[("q4", "my")], head["Cumulative spend"]).value == 600 + 800
+    # compute does not depend on the rate: the objective still matches the verified plan
+    k = head["Effective TOPS in service"]
+    objective = next(r for r in range(2, cash.max_row + 1) if str(cash.cell(r, 1).value).startswith("Average"))
+    assert cash.cell(objective, k).value == 16000 and cash.cell(objective + 2, k).value == 0
+
+    summary = back["Summary"]
+    figures = {summary.cell(r, 1).value: summary.cell(r, 2).value for r in range(1, summary.max_row + 1)}
+    assert figures["Lease spend"] == 800 and figures["Purchase spend"] == 600 and figures["Total spend"] == 1400
+    my = next(r for r in range(1, summary.max_row + 1) if summary.cell(r, 1).value == "my")
+    assert summary.cell(my, 4).value == 1400 and summary.cell(my, 6).value == pytest.approx(1.4)  # over budget now
+
+
 # ---------------------------------------------------------------- printing
 def _pages(pdf: Path) -> list[tuple[str, float, float]]:
     """(sheet name from the footer, width, height) per page."""
@@ -211,15 +271,33 @@ def _pages(pdf: Path) -> list[tuple[str, float, float]]:
 
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
-@pytest.mark.parametrize("name", list(WORKBOOKS))
+@pytest.mark.parametrize("name", [n for n in WORKBOOKS if n not in LONG])
 def test_every_sheet_prints_on_one_a4_page(name, printed):
     pages = _pages(printed[name])
-    assert [n for n, _, _ in pages] == WORKBOOKS[name][2]  # one page per sheet, in order: never split across
+    names = [n for n, _, _ in pages]
+    # one page per sheet, in order: never split across; Cash by period may put its chart on a second page
+    assert [n for i, n in enumerate(names) if i == 0 or n != names[i - 1]] == WORKBOOKS[name][2]
+    assert all(names.count(n) == 1 or (n == "Cash by period" and names.count(n) == 2) for n in names), names
     for n, w, h in pages:
         assert sorted((round(w, 1), round(h, 1))) == sorted(A4), (n, w, h)
     orientation = {n: ("landscape" if w > h else "portrait") for n, w, h in pages}
     assert orientation.get("Allocation", "landscape") == "landscape"  # 17 columns
     assert orientation.get("Diagnosis", "landscape") == "landscape"
+
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
+@pytest.mark.parametrize("name", ["lease", "budget_power", "licence", "quarters"])
+def test_the_compute_chart_is_never_cut_by_a_page_break(name, printed):
+    text = subprocess.run(["pdftotext", "-layout", str(printed[name]), "-"], capture_output=True, text=True,
+                          check=True).stdout.split("\f")
+    names = [n for n, _, _ in _pages(printed[name])]
+    cash = [text[i] for i, n in enumerate(names) if n == "Cash by period"]
+    (page,) = [p for p in cash if "Effective TOPS in service by period" in p]  # the chart's title ...
+    lines = [x.strip() for x in page.splitlines() if x.strip()]
+    assert "period" in lines  # ... and its category axis title below the plot, on the same page
+    for p in cash:  # every page of the sheet starts with its header row (its cells wrap over a few lines)
+        head = " ".join([x for x in p.splitlines() if x.strip()][:6]).split()
+        assert {"Period", "Site", "Orders", "Cumulative", "delivered"} <= set(head), head
 
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")

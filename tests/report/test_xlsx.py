@@ -275,3 +275,62 @@ def test_stored_differences_and_sums_are_what_a_spreadsheet_shows():
     assert xlsx.sheet_sub(1e-9, 0.0) == 1e-9  # a real difference from zero is kept
     assert xlsx.sheet_sub(-5.0, 5.0) == -10.0
     assert xlsx.sheet_sum([0.1] * 10) == 1.0  # correctly rounded, unlike sum() (0.9999999999999999)
+
+
+# ---------------------------------------------------------------- table layouts, wrapped headers, page breaks
+def test_table_layout_sums_as_sumifs_does_and_names_its_ranges():
+    rows = [{"Site": "cn", "Period": "q1", "Spend": 10.0}, {"Site": "cn", "Period": "q2", "Spend": 5.0},
+            {"Site": "my", "Period": "q1", "Spend": 7.0}, {"Site": "my", "Period": "q1", "Spend": "n/a"}]
+    t = xlsx.TableLayout("Cash by period", ("Site", "Period", "Spend"), 2, 5, 6, rows)
+    assert t.sum("Spend") == 22 and t.sum("Spend", Period="q1") == 17 and t.sum("Spend", Site="cn", Period="q2") == 5
+    assert t.sum("Spend", Site="xx") == 0  # no match: 0, as SUMIFS
+    assert t.column("Spend") == "'Cash by period'!$C$2:$C$5" and t.total_ref("Spend") == "'Cash by period'!$C$6"
+    assert t.sumifs("Spend", [("Site", "$A9"), ("Period", "B$1")]) == (
+        "SUMIFS('Cash by period'!$C$2:$C$5,'Cash by period'!$A$2:$A$5,$A9,'Cash by period'!$B$2:$B$5,B$1)")
+
+
+def test_a_long_header_wraps_instead_of_widening_its_column(tmp_path):
+    def build(sh):
+        sh.header(1, ["Effective TOPS in service", "Site"])
+        sh.put(2, 1, 16000, xlsx.FMT_INT)
+        sh.put(2, 2, "a-rather-long-site-name")
+        sh.fit_below_header(1, min_width=9)
+
+    ws = _roundtrip(tmp_path, build)
+    assert ws.column_dimensions["A"].width == pytest.approx(12, abs=1)  # "Effective" + room, not 25 characters
+    assert ws.column_dimensions["B"].width == pytest.approx(len("a-rather-long-site-name") + 2, abs=1)
+    assert ws.row_dimensions[1].height == 45  # the header wraps onto three lines
+
+
+def _broken_rows(path) -> list[int]:
+    return [int(b) + 1 for b in re.findall(r'<brk id="(\d+)"', _sheet_xml(path))]
+
+
+def test_a_chart_that_would_be_cut_starts_a_new_page(tmp_path):
+    # landscape A4 holds about 476 points of 15-point rows at 100% (95% of 17.7 cm): 31 rows
+    def build(rows_above):
+        def b(sh):
+            sh.header(1, ["A", "B"])
+            for r in range(2, rows_above + 1):
+                sh.put(r, 1, r)
+            sh.landscape = True
+            ch = xlsx.chart(sh.book, "line")
+            ch.add_series({"values": ["S", 1, 0, 3, 0]})
+            xlsx.insert_chart(sh, rows_above + 2, 1, ch, 10, 5, keep_on_page=True)  # 5 cm: 10 rows
+        return b
+
+    assert _broken_rows(_save(tmp_path, build(10), "fits.xlsx")) == []
+    # 25 rows and a 10-row chart do not fit: the break goes above the blank row over the chart
+    assert _broken_rows(_save(tmp_path, build(25), "cut.xlsx")) == [26]
+
+
+def test_no_break_without_keep_on_page(tmp_path):
+    def b(sh):
+        for r in range(1, 26):
+            sh.put(r, 1, r)
+        sh.landscape = True
+        ch = xlsx.chart(sh.book, "line")
+        ch.add_series({"values": ["S", 1, 0, 3, 0]})
+        xlsx.insert_chart(sh, 27, 1, ch, 10, 5)
+
+    assert _broken_rows(_save(tmp_path, b)) == []
