@@ -78,7 +78,7 @@ def write_diagnosis_workbook(plan: Any, diagnosis: Diagnosis, path: str | Path, 
                              unique: bool = False) -> Path:
     """Diagnosis, Inputs and About for an infeasible scenario, written atomically."""
     from .about_sheet import add_about_sheet
-    from .inputs_sheet import add_inputs_sheet
+    from .inputs_sheet import add_scenario_inputs
 
     loaded = getattr(plan, "loaded", None)
     applied = loaded.applied if loaded is not None else ()
@@ -86,7 +86,8 @@ def write_diagnosis_workbook(plan: Any, diagnosis: Diagnosis, path: str | Path, 
     def write(tmp: str) -> None:
         book = Book()
         add_diagnosis_sheet(book, diagnosis)
-        add_inputs_sheet(book, plan.scenario, applied)
+        add_scenario_inputs(book, plan.scenario, getattr(loaded, "data", None) if loaded is not None else None,
+                            applied=applied)
         add_about_sheet(
             book,
             scenario_path=loaded.path if loaded is not None else None,

@@ -77,6 +77,32 @@ def fx_factor(book: Book, scenario: Scenario, currency: str | None) -> tuple[str
     return f"*{name}", scenario.rate(currency)
 
 
+def add_scenario_inputs(book: Book, scenario: Scenario, data: dict | None = None, title: str = INPUTS_SHEET,
+                        applied: Sequence[dict] = ()) -> dict[str, str]:
+    """The Inputs sheet in chipalloc's scenario layout (stacked blocks), so the workbook can be re-solved:
+    finance changes a price or a rate there and runs ``chipalloc solve`` on the workbook itself. The FX cells
+    get their defined names (the price formulas use them). Returns dotted path -> absolute cell reference.
+
+    ``data``: the scenario as solved, in the file's own form (variants and --set applied); else every value
+    of ``scenario``, defaults included.
+    """
+    from ..scenario_xlsx.write import add_scenario_sheets
+
+    from .about_sheet import applied_summary
+
+    said = applied_summary(applied)
+    replaced = [f"{r[2]} replaces {r[4]}" for r in applied_rows(applied) if r[4]]
+    note = (f"Values as solved: the file with {said} applied" + (f" ({'; '.join(replaced)})" if replaced else "") + "."
+            if applied else "Values as solved: the file as written.")
+    refs = add_scenario_sheets(book.wb, data if data is not None else scenario, stacked=title, note=note)
+    if data is not None:  # every rate a formula may need has a cell, also one the file leaves to its default
+        missing = [c for c in scenario.fx if f"fx.{c}" not in refs]
+        if missing:  # pragma: no cover - the file's own fx always holds every rate the scenario uses
+            raise RuntimeError(f"the Inputs sheet has no cell for fx {', '.join(missing)}")
+    define_input_names(book, refs)
+    return refs
+
+
 def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 

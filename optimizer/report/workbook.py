@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Sequence
 from ..plan import Plan
 from .about_sheet import add_about_sheet, applied_rows, applied_summary, value_text  # noqa: F401 - re-exported
 from .files import write_atomic
-from .inputs_sheet import add_inputs_sheet, fx_factor  # noqa: F401 - re-exported
+from .inputs_sheet import add_inputs_sheet, add_scenario_inputs, fx_factor  # noqa: F401 - re-exported
 from .compliance_sheet import COMPLIANCE_COLUMNS, compliance_sheet  # noqa: F401 - re-exported
 from .period_sheets import CASH_SHEET, LEASES_SHEET, ORDERS_SHEET, cash_sheet, leases_sheet, orders_sheet
 from .period_tables import extended, objective_text, periods_shown
@@ -592,7 +592,8 @@ def build_plan_workbook(plan: Plan, extra_sheets: Sequence[SheetFn] = (), first_
     for fn in extra_sheets:
         fn(book)
     applied = plan.loaded.applied if plan.loaded is not None else []
-    refs = add_inputs_sheet(book, plan.scenario, applied)  # defines the FX names the price formulas use
+    # the scenario as solved, in chipalloc's own layout: re-solvable, and the FX names the price formulas use
+    refs = add_scenario_inputs(book, plan.scenario, _as_solved(plan), applied=applied)
     layout = _allocation_sheet(book, allocation, plan)
     lease_layout = leases_sheet(book, leases, plan) if leases is not None else None
     if orders is not None:
@@ -612,6 +613,12 @@ def build_plan_workbook(plan: Plan, extra_sheets: Sequence[SheetFn] = (), first_
         solved_at=plan.result.extra.get("solved_at"),
     )
     return book
+
+
+def _as_solved(plan: Plan) -> dict | None:
+    """The scenario data as solved (the file with its variants and --set applied), when read from a file."""
+    loaded = plan.loaded
+    return getattr(loaded, "data", None) if loaded is not None else None
 
 
 def write_plan_workbook(

@@ -311,7 +311,7 @@ def _key(path: tuple) -> str:
 
 
 def add_scenario_sheets(wb, data: dict | BaseModel, *, stacked: str | None = None,
-                        validations: bool = True) -> dict[str, str]:
+                        validations: bool = True, note: str = "") -> dict[str, str]:
     """Write the scenario layout into the XlsxWriter workbook ``wb``.
 
     One sheet per part, or (``stacked="Inputs"``) every part as a titled block
@@ -328,7 +328,7 @@ def add_scenario_sheets(wb, data: dict | BaseModel, *, stacked: str | None = Non
     refs: dict[str, str] = {}
     blocks = tables(data)
     if stacked:
-        _stacked_sheet(wb, st, stacked, blocks, refs)
+        _stacked_sheet(wb, st, stacked, blocks, refs, note)
         return refs
     for sheet in L.sheet_names():
         ws = wb.add_worksheet(sheet)
@@ -383,12 +383,13 @@ def _block(ws, st: _Styles, r: int, t: Table, refs: dict[str, str], widths: dict
     return r
 
 
-def _stacked_sheet(wb, st: _Styles, name: str, blocks: list[Table], refs: dict[str, str]) -> None:
+def _stacked_sheet(wb, st: _Styles, name: str, blocks: list[Table], refs: dict[str, str], note: str = "") -> None:
     ws = wb.add_worksheet(name)
     ws.write_string(0, 0, "Scenario inputs", st.title)
     ws.write_string(1, 0, "chipalloc reads this sheet back as the scenario: change a value here and run "
                           "chipalloc solve on this workbook (the other sheets are ignored). Each block is a title, "
-                          "a header row and rows, as in a scenario workbook (chipalloc template).", st.note)
+                          "a header row and rows, as in a scenario workbook (chipalloc template)."
+                          + (f" {note}" if note else ""), st.note)
     widths: dict[int, int] = {}
     wrapped: list[tuple[int, int, str]] = []
     r = 3

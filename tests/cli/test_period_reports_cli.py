@@ -54,5 +54,5 @@ def test_a_version_2_scenario_with_per_period_values_writes_its_inputs(tmp_path)
     assert r.exit_code == 0, r.stderr
     ws = openpyxl.load_workbook(out)["Inputs"]
     texts = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
-    assert {"power_mw.q1", "power_mw.q2", "budget.per_period.q1", "Periods", "Objective"} <= texts
+    assert {"power_mw.q1", "power_mw.q2", "budget.per_period.q1", "periods", "objective"} <= texts
     assert not any(t.startswith("{'") for t in texts)  # no mapping written as its Python text

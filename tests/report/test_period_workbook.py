@@ -245,7 +245,7 @@ def test_cash_by_period_caps_and_power_come_from_inputs(budget_power):
     cap_ref = b.formula("Cash by period", q1, head["Cap"])
     assert b.value("Cash by period", q1, head["Cap"]) == 50 and b.value("Cash by period", q1, head["Used"]) == 1
     sheet, cell = cap_ref.lstrip("=").split("!")
-    assert sheet == "Inputs" and b.value("Inputs", *_rc(cell)) == 50
+    assert sheet.strip("'") == "Inputs" and b.value("Inputs", *_rc(cell)) == 50
     assert b.f["Inputs"].cell(_header_row(b, cell), _rc(cell)[1]).value == "budget.per_period.q1"
     assert b.value("Cash by period", q2, head["Cap"]) == "no cap" and b.value("Cash by period", q2, head["Used"]) is None
     power = [(b.value("Cash by period", r, head["Power in use (MW)"]), b.value("Cash by period", r, head["Power envelope (MW)"]),
@@ -294,7 +294,7 @@ def _header_row(b: Book2, cell: str) -> int:
     row, col = _rc(cell)
     ws = b.f["Inputs"]
     r = row - 1
-    while r > 0 and not (isinstance(ws.cell(r, col).value, str) and ws.cell(r, 1).value in ("Site", "Vendor", "Chip")):
+    while r > 0 and not (isinstance(ws.cell(r, col).value, str) and ws.cell(r, 1).value in ("Site", "Vendor", "Chip", "id")):
         r -= 1
     return r
 

@@ -269,12 +269,11 @@ def test_unit_price_is_the_own_price_times_the_fx_input_cell(two_sites):
     L = {n: get_column_letter(find_column(ws, n)) for n in ALLOCATION_COLUMNS}
     # one defined name per rate, pointing at the rate's cell on Inputs, which holds 7
     target = wb.defined_names["FX_USD"].attr_text
-    m = re.fullmatch(r"Inputs!\$B\$(\d+)", target)
+    m = re.fullmatch(r"'?Inputs'?!\$B\$(\d+)", target)
     assert m, target
     inputs = wb["Inputs"]
     r_fx = int(m.group(1))
     assert inputs.cell(row=r_fx, column=1).value == "USD" and inputs.cell(row=r_fx, column=2).value == 7
-    assert inputs.cell(row=r_fx, column=2).fill.fgColor.rgb.endswith("FFF2CC")  # marked as an input
     assert list(wb.defined_names) == ["FX_USD"]  # the reporting currency needs no rate
     for r in alloc_rows(ws):
         price = ws[f"{L['Unit price']}{r}"].value
@@ -282,18 +281,23 @@ def test_unit_price_is_the_own_price_times_the_fx_input_cell(two_sites):
             assert price == f"={L['Price']}{r}*FX_USD"
         else:
             assert price == f"={L['Price']}{r}"
-    # Inputs' converted prices and budgets use the same name: chip b USD 5 = CNY 35, site my USD 100 = CNY 700
-    hdr = row_of(inputs, "Chip")
-    cols = [c.value for c in inputs[hdr]]
-    rb = row_of(inputs, "b")
-    cell = inputs.cell(row=rb, column=cols.index("Unit price (CNY)") + 1)
-    assert cell.value == f"={get_column_letter(cols.index('Unit price') + 1)}{rb}*FX_USD"
-    assert evaluate(inputs, cell.coordinate) == 35
-    rs = row_of(inputs, "my")
-    cols = [c.value for c in inputs[row_of(inputs, "Site")]]
-    cell = inputs.cell(row=rs, column=cols.index("Budget (CNY)") + 1)
-    assert cell.value == f"={get_column_letter(cols.index('Budget') + 1)}{rs}*FX_USD"
-    assert evaluate(inputs, cell.coordinate) == 700
+    # the chip and site rows keep their own currency on Inputs (the layout chipalloc reads back)
+    chips = _block(inputs, "Chips")
+    assert (chips["b"]["unit_price"], chips["b"]["price_currency"]) == (5, "USD")
+    sites = _block(inputs, "Sites")
+    assert (sites["my"]["budget.amount"], sites["my"]["budget.currency"]) == (100, "USD")
+
+
+def _block(ws, title: str) -> dict:
+    """{id: {header: value}} of one titled block of the stacked Inputs sheet."""
+    r = row_of(ws, title)
+    head = [c.value for c in ws[r + 1]]
+    out = {}
+    i = r + 2
+    while i <= ws.max_row and ws.cell(row=i, column=1).value not in (None, ""):
+        out[ws.cell(row=i, column=1).value] = {h: ws.cell(row=i, column=j + 1).value for j, h in enumerate(head) if h}
+        i += 1
+    return out
 
 def test_totals_row_sums_with_formulas_and_matches_hand_totals(two_sites):
     _, wb = two_sites
@@ -616,31 +620,28 @@ def _texts(ws) -> list:
     return [c.value for row in ws.iter_rows() for c in row if c.value is not None]
 
 
-def test_inputs_sheet_carries_the_scenario(tmp_path):
+def test_inputs_sheet_carries_the_scenario_as_solved_and_reads_back(tmp_path):
     plan = _plan(TWO_SITES, variants=["lean"], sets=["chips.a.unit_price=12"])
-    wb = load_workbook(_write(plan, tmp_path), data_only=True)
-    ws = wb["Inputs"]
+    path = _write(plan, tmp_path)
+    ws = load_workbook(path, data_only=True)["Inputs"]
     values = _texts(ws)
-    for section in ("Scenario", "Exchange rates", "Flexibility", "Vendors", "Chips", "Sites", "Site price overrides",
-                    "Export controls", "Licences", "TPP caps", "Applied to this run", "Variants defined in the file"):
-        assert section in values, section
+    for block in ("Settings", "FX", "Flexibility", "Vendors", "Chips", "Sites", "Prices", "Export controls",
+                  "Licences", "Variants"):
+        assert block in values, block
     for text in ("Dom A1", "US B300", "US C200", "Domestic Co", "Malaysia", "Test rules"):
         assert text in values
-    # chips table: b is USD 5 = CNY 35
-    hdr = row_of(ws, "Chip")
-    cols = [c.value for c in ws[hdr]]
-    r = row_of(ws, "b")
-    assert ws.cell(row=r, column=cols.index("Unit price") + 1).value == 5
-    assert ws.cell(row=r, column=cols.index("Price currency") + 1).value == "USD"
-    assert ws.cell(row=r, column=cols.index("Unit price (CNY)") + 1).value == 35
-    # the applied variant and --set, each change on its own row
-    r = row_of(ws, "Applied to this run")
-    applied = [[ws.cell(row=i, column=j).value for j in range(1, 5)] for i in range(r + 2, r + 4)]
-    assert applied == [["variant", "lean", "sites.cn.budget.amount", 500], ["--set", None, "chips.a.unit_price", 12]]
-    # and the solved scenario reflects them: site cn budget is 500
-    r = row_of(ws, "Site")
-    r_cn = r + 1
-    assert ws.cell(row=r_cn, column=1).value == "cn" and ws.cell(row=r_cn, column=4).value == 500
+    # the solved scenario: the variant's cn budget of 500 and the --set price of 12, said in the note
+    assert _block(ws, "Sites")["cn"]["budget.amount"] == 500
+    assert _block(ws, "Chips")["a"]["unit_price"] == 12
+    note = ws.cell(row=2, column=1).value
+    assert "run chipalloc solve on this workbook" in note
+    assert "Values as solved: the file with variant lean; --set chips.a.unit_price=12 applied" in note
+    # and it is the scenario: the workbook itself re-solves to the same plan
+    from optimizer import io
+
+    again = make_plan(io.load(path))
+    assert again.totals["effective_tops"] == plan.totals["effective_tops"]
+    assert again.units() == plan.units()
 
 
 def test_about_sheet(bytedance):
@@ -695,7 +696,7 @@ HOSTILE_TEXTS = [
 ]
 # what the workbook's own formulas are made of: references (on our sheets), the FX names, SUM/SUMIFS/IF,
 # numbers, operators and the literals "yes" and "no"; anything left over would be text from the scenario
-_TOKENS = re.compile(r"(?:(?:Allocation|Inputs)!)?\$?[A-Z]{1,3}\$?\d+|FX_[A-Z]{3}|SUMIFS|SUM|IF|\d+(?:\.\d+)?"
+_TOKENS = re.compile(r"(?:(?:Allocation|Inputs|'Inputs')!)?\$?[A-Z]{1,3}\$?\d+|FX_[A-Z]{3}|SUMIFS|SUM|IF|\d+(?:\.\d+)?"
                      r'|"yes"|"no"|[=*/+\-(),:<>]')
 
 

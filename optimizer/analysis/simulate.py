@@ -1,0 +1,257 @@
+"""Monte Carlo: how the plan fares when delivery rates and outcomes are drawn.
+
+``simulate(loaded, draws, seed)`` solves the scenario's plan (hedged over its outcomes, if any), then for
+each draw:
+
+1. picks an outcome by its probability (scenarios with ``uncertainty``);
+2. draws each vendor's delivery rate from a Beta distribution with mean ``delivery_rate`` (that outcome's)
+   and standard deviation ``delivery_sd`` (vendors without one keep their rate);
+3. keeps the plan's shared orders (those placed before the outcome is revealed: every order, without
+   periods or outcomes), stranded where that outcome denies them;
+4. re-optimises the later orders for the draw (most effective TOPS), or, when every order is shared,
+   evaluates the plan under the drawn rates.
+
+Draw ``d`` uses its own random stream, ``numpy.random.SeedSequence(seed).spawn(draws)[d]`` (the same as
+``SeedSequence(seed, spawn_key=(d,))``), and is solved from a cold start, so the numbers are the same for a
+seed whatever the chunking, the number of workers or the machine.
+
+The report: mean, standard deviation (sample), P5, P50 and P95 of effective TOPS; the probability of
+falling below a target; and each source's share of the variance, first order: the squared correlation of
+effective TOPS with a vendor's drawn rate, and for the outcome the variance of the outcome means
+(between-outcome variance) over the total. With several sources the shares need not add up to 1.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import model as model_mod
+from ..io import Loaded
+from ..model import BUY, LEASE, NONE
+from ..plan import Plan, make_plan, outcome_scenarios
+from ..schema import Scenario
+
+SCHEMA = "chipalloc.simulation/1"
+
+
+@dataclass(frozen=True)
+class Draw:
+    index: int
+    outcome: str | None
+    rates: dict[str, float]  # the vendors whose rate was drawn
+    effective_tops: float
+
+
+@dataclass
+class SimulationResult:
+    scenario: str
+    solver: str
+    draws_requested: int
+    seed: int
+    target: float | None
+    draws: list[Draw]  # the finished draws, in draw order
+    plan_effective_tops: float  # the plan's own objective (its risk measure, or effective TOPS)
+    shared_orders: list[dict] = field(default_factory=list)
+    partial: bool = False
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.array([d.effective_tops for d in self.draws], dtype=float)
+
+    def stats(self) -> dict[str, float | None]:
+        v = self.values
+        if not len(v):
+            return {"mean": None, "sd": None, "p5": None, "p50": None, "p95": None}
+        return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+                "p5": float(np.percentile(v, 5)), "p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95))}
+
+    def prob_below_target(self) -> float | None:
+        if self.target is None or not self.draws:
+            return None
+        return float(np.mean(self.values < self.target))
+
+    def contributions(self) -> list[dict]:
+        """Each source's first-order share of the variance of effective TOPS (see the module doc)."""
+        v = self.values
+        out: list[dict] = []
+        if len(v) < 2 or float(v.var()) == 0.0:
+            return out
+        vendors = sorted({k for d in self.draws for k in d.rates})
+        for vid in vendors:
+            r = np.array([d.rates.get(vid, np.nan) for d in self.draws], dtype=float)
+            ok = np.isfinite(r)
+            if ok.sum() < 2 or float(r[ok].var()) == 0.0:
+                continue
+            c = float(np.corrcoef(r[ok], v[ok])[0, 1])
+            out.append({"source": vid, "kind": "vendor", "share": c * c})
+        names = [d.outcome for d in self.draws]
+        if any(n is not None for n in names):
+            total = float(v.var())
+            between = 0.0
+            for n in sorted(set(names), key=str):
+                sel = np.array([x == n for x in names])
+                between += sel.mean() * (float(v[sel].mean()) - float(v.mean())) ** 2
+            out.append({"source": "outcome", "kind": "outcome", "share": between / total})
+        return out
+
+    def by_outcome(self) -> list[dict]:
+        out = []
+        for n in sorted({d.outcome for d in self.draws if d.outcome is not None}):
+            v = np.array([d.effective_tops for d in self.draws if d.outcome == n])
+            out.append({"name": n, "draws": int(len(v)), "mean": float(v.mean())})
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": SCHEMA, "scenario": self.scenario, "solver": self.solver, "seed": self.seed,
+            "draws": self.draws_requested, "draws_done": len(self.draws), "partial": self.partial,
+            "target": self.target, "plan_effective_tops": self.plan_effective_tops,
+            "effective_tops": self.stats(), "prob_below_target": self.prob_below_target(),
+            "contributions": self.contributions(), "outcomes": self.by_outcome(),
+            "shared_orders": self.shared_orders,
+            "draws_table": [{"draw": d.index, "outcome": d.outcome, "rates": d.rates, "effective_tops": d.effective_tops}
+                            for d in self.draws],
+        }
+
+
+# ----------------------------------------------------------------------------- the work one draw does
+@dataclass
+class SimWork:
+    """What every chunk of draws shares (sent to each worker once)."""
+
+    scenario: Scenario  # the base (the file, with variants and --set)
+    outcomes: dict[str, Scenario] | None
+    fixed: dict[str, float]  # shared column name -> units of the plan
+    seed: int
+    draws: int
+    solver: str
+    _models: dict = field(default_factory=dict, repr=False)  # per outcome, built once in a process
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_models"] = {}
+        return state
+
+
+def beta_draw(rng: np.random.Generator, mean: float, sd: float) -> float:
+    """A Beta draw with this mean and standard deviation (sd**2 < mean (1 - mean), checked by the schema)."""
+    if sd <= 0 or mean >= 1.0:
+        return mean
+    k = mean * (1.0 - mean) / (sd * sd) - 1.0
+    return float(rng.beta(mean * k, (1.0 - mean) * k))
+
+
+def draw_inputs(work: SimWork, d: int) -> tuple[str | None, dict[str, float]]:
+    """Outcome and drawn rates of draw ``d`` (its own stream: SeedSequence(seed, spawn_key=(d,)))."""
+    rng = np.random.default_rng(np.random.SeedSequence(work.seed, spawn_key=(d,)))
+    name = None
+    world = work.scenario
+    if work.outcomes:
+        names = list(work.outcomes)
+        p = np.array([work.scenario.uncertainty.outcomes[n].probability for n in names], dtype=float)
+        name = names[int(rng.choice(len(names), p=p / p.sum()))]
+        world = work.outcomes[name]
+    rates = {}
+    for vid in sorted(world.vendors):
+        v = world.vendors[vid]
+        if v.delivery_sd:
+            rates[vid] = beta_draw(rng, v.delivery_rate, v.delivery_sd)
+    return name, rates
+
+
+def _world_model(work: SimWork, name: str | None):
+    """(model with the shared orders fixed, backend or None when nothing is left to choose, base rates)."""
+    got = work._models.get(name)
+    if got is not None:
+        return got
+    s = work.scenario
+    if name is None:
+        m = model_mod.build(s)
+        world = s
+    else:
+        world = work.outcomes[name]
+        unc = s.uncertainty.model_copy(update={"outcomes": {name: s.uncertainty.outcomes[name].model_copy(
+            update={"probability": 1.0})}})
+        one = s.model_copy(update={"uncertainty": unc})
+        m = model_mod.build(one, {name: world})
+    fixed = np.zeros(m.n, dtype=bool)
+    at = np.zeros(m.n)
+    for j, n in enumerate(m.var.name):
+        if int(m.var.outcome[j]) == NONE and int(m.var.kind[j]) in (BUY, LEASE):
+            fixed[j] = True
+            at[j] = work.fixed.get(n, 0.0)
+    var = dataclasses.replace(m.var, lower=np.where(fixed, at, m.var.lower), upper=np.where(fixed, at, m.var.upper))
+    m = dataclasses.replace(m, var=var)
+    vendor_of = np.full(m.n, -1, dtype=np.int64)
+    buy = m.var.kind == BUY
+    chip_vendor = np.array([m.coords.vendors.index(world.chips[c].vendor) for c in m.coords.chips])
+    vendor_of[buy] = chip_vendor[m.var.chip[buy]]
+    base_rates = np.array([world.vendors[v].delivery_rate for v in m.coords.vendors])
+    free = not fixed.all() if m.n else False
+    backend = None
+    if free:
+        from ..solve import scaled
+        from ..solve.lexicographic import backend_for
+
+        backend = backend_for(work.solver, scaled(m), mip=m.integer)
+    got = (m, backend, vendor_of, base_rates, at if not free else None)
+    work._models[name] = got
+    return got
+
+
+def run_draws(work: SimWork, chunk: list[int]):
+    """Executor task: one Draw per draw index in ``chunk``."""
+    from ..solve import Status, scaled
+
+    for d in chunk:
+        name, rates = draw_inputs(work, d)
+        m, backend, vendor_of, base_rates, at = _world_model(work, name)
+        factor = np.ones(m.n)
+        for vi, vid in enumerate(m.coords.vendors):
+            if vid in rates and base_rates[vi] > 0:
+                factor[vendor_of == vi] = rates[vid] / base_rates[vi]
+        c = m.c * factor
+        if backend is None:  # every order fixed: evaluate the plan under the drawn rates
+            tops = float(c @ at)
+        else:
+            drawn = dataclasses.replace(m, c=c)
+            backend.update(scaled(drawn))
+            st, lots = backend.maximise()
+            if st is not Status.OPTIMAL:
+                raise RuntimeError(f"draw {d}: the re-optimisation is {st.value}")
+            tops = float(c @ (lots * m.var.scale))
+        yield Draw(d, name, rates, tops + 0.0)
+
+
+def prepare(loaded: Loaded | Scenario, solver: str = "highs") -> tuple[Plan, SimWork]:
+    """The plan to simulate and the work every draw shares."""
+    s = loaded.scenario if isinstance(loaded, Loaded) else loaded
+    outcomes = outcome_scenarios(loaded if isinstance(loaded, Loaded) else None, s)
+    plan = make_plan(loaded, solver=solver, duals=False)
+    m = plan.model
+    fixed = {m.var.name[j]: float(u) for j, u in enumerate(plan.result.units)
+             if int(m.var.outcome[j]) == NONE and int(m.var.kind[j]) in (BUY, LEASE)}
+    return plan, SimWork(s, outcomes or None, fixed, 0, 0, solver)
+
+
+def simulate(loaded: Loaded | Scenario, draws: int, seed: int = 0, target: float | None = None,
+             solver: str = "highs", executor=None, on_done: Callable[[int, int], None] | None = None) -> SimulationResult:
+    """Run ``draws`` draws (see the module doc); ``executor``: where (in-process by default)."""
+    from .executor import SerialExecutor
+
+    plan, work = prepare(loaded, solver)
+    work.seed, work.draws = int(seed), int(draws)
+    ex = executor or SerialExecutor()
+    got = ex.run(run_draws, work, list(range(draws)), on_done=on_done)
+    finished = [v for _, v in got.done()]
+    from .risk import _orders_before
+
+    shared = _orders_before(plan.model, np.asarray(plan.result.units), shared_only=True)
+    return SimulationResult(work.scenario.name, solver, draws, int(seed), target, finished,
+                            float(plan.totals["effective_tops"]), shared, partial=not got.complete)
+
+
+__all__ = ["Draw", "SimulationResult", "SimWork", "simulate", "run_draws", "draw_inputs", "beta_draw", "prepare"]
