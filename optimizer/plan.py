@@ -295,9 +295,48 @@ def _meaning(fam, s: Scenario, ref, shadow: float | None, weight: float, binding
     return "not binding: slack remains"
 
 
+def _expected(rows_by_layer: list[list], probs: list[float]) -> list:
+    """Probability-weighted rows of the layers (a plan over outcomes): numbers and number dicts averaged,
+    None kept only where every outcome has None; text from the first."""
+    import dataclasses
+
+    if len(rows_by_layer) == 1:
+        return rows_by_layer[0]
+    out = []
+    for group in zip(*rows_by_layer):
+        first = group[0]
+        vals = {}
+        for f in dataclasses.fields(first):
+            xs = [getattr(r, f.name) for r in group]
+            if isinstance(xs[0], dict):
+                keys = list(xs[0])
+                vals[f.name] = {k: _wmean([x.get(k) for x in xs], probs) for k in keys}
+            elif all(isinstance(x, (int, float)) and not isinstance(x, bool) or x is None for x in xs) and any(
+                    x is not None for x in xs) and f.name not in ("domestic_min_share",):
+                vals[f.name] = _wmean(xs, probs)
+            else:
+                vals[f.name] = xs[0]
+        out.append(dataclasses.replace(first, **vals))
+    return out
+
+
+def _wmean(xs: list, probs: list[float]):
+    got = [(x, p) for x, p in zip(xs, probs) if x is not None]
+    if not got:
+        return None
+    w = sum(p for _, p in got)
+    return float(sum(x * p for x, p in got) / w) if w > 0 else float(got[0][0])
+
+
 def _site_rows(s: Scenario, m: model_mod.Model, units: np.ndarray, base) -> list[SiteRow]:
+    """One row per site; for a plan over outcomes, the expectation over them (each outcome's own view)."""
+    if base is None and len(m.layers) > 1:
+        return _expected([_site_rows_of(L.scenario, m, units, L) for L in m.layers], [L.probability for L in m.layers])
+    return _site_rows_of(s, m, units, base or m.layers[0])
+
+
+def _site_rows_of(s: Scenario, m: model_mod.Model, units: np.ndarray, L) -> list[SiteRow]:
     rows: list[SiteRow] = []
-    L = base or m.layers[0]
     T = s.n_periods
     buy = (L.kind == BUY) & ~L.stranded
     lease = L.kind == LEASE
@@ -305,7 +344,8 @@ def _site_rows(s: Scenario, m: model_mod.Model, units: np.ndarray, base) -> list
     for si, sid in enumerate(m.coords.sites):
         st = s.sites[sid]
         here = L.site == si
-        spend = float(np.sum((L.price * u)[buy & here]) + np.sum((L.price * (T - L.period) * u)[lease & here]))
+        paid = L.price * np.where(L.stranded, 1.0 - L.refund, 1.0) * u  # a stranded order still costs its net price
+        spend = float(np.sum(paid[(L.kind == BUY) & here]) + np.sum((paid * (T - L.period))[lease & here]))
         w = {"spend": L.price, "units": np.ones(len(L.cols)), "tops": L.int8}[st.domestic_basis]
         mask = buy & here
         tot = float(np.sum((w * u)[mask]))
@@ -322,7 +362,13 @@ def _site_rows(s: Scenario, m: model_mod.Model, units: np.ndarray, base) -> list
 
 
 def _period_rows(s: Scenario, m: model_mod.Model, units: np.ndarray, base) -> list[PeriodRow]:
-    L = base or m.layers[0]
+    """One row per period; for a plan over outcomes, the expectation over them."""
+    if base is None and len(m.layers) > 1:
+        return _expected([_period_rows_of(L.scenario, m, units, L) for L in m.layers], [L.probability for L in m.layers])
+    return _period_rows_of(s, m, units, base or m.layers[0])
+
+
+def _period_rows_of(s: Scenario, m: model_mod.Model, units: np.ndarray, L) -> list[PeriodRow]:
     T = s.n_periods
     u = units[L.cols]
     buy = (L.kind == BUY) & ~L.stranded
@@ -356,22 +402,26 @@ def _period_rows(s: Scenario, m: model_mod.Model, units: np.ndarray, base) -> li
 
 
 def _totals(m: model_mod.Model, units: np.ndarray, alloc, leases, res: SolveResult) -> dict[str, float]:
-    if len(m.layers) == 1:
-        spend = float(np.dot(m.spend, units))
-    else:
-        spend = float(np.dot(m.spend, units))  # expected spend
+    """Plan totals. Over outcomes, every figure is the expectation: a shared order counts once, an outcome's
+    own order with that outcome's probability (``spend`` is the expected spend the tie-break minimised)."""
+    p = {L.name: L.probability for L in m.layers}
+
+    def w(row) -> float:
+        return 1.0 if row.outcome is None else p.get(row.outcome, 0.0)
+
     out = {
-        "spend": spend,
-        "units": float(sum(a.units for a in alloc)),
-        "int8_tops": float(sum(a.units * a.int8_tops for a in alloc)),
-        "delivered_tops": float(sum(a.units * a.int8_tops * a.delivery_rate for a in alloc)),
+        "spend": float(np.dot(m.spend, units)),
+        "units": float(sum(w(a) * a.units for a in alloc)),
+        "int8_tops": float(sum(w(a) * a.units * a.int8_tops for a in alloc)),
+        "delivered_tops": float(sum(w(a) * a.units * a.int8_tops * a.delivery_rate for a in alloc)),
         "effective_tops": float(np.dot(m.c, units)),
     }
     if m.scenario.schema_version >= 2:
         # effective TOPS delivered by the end of the horizon (not averaged over periods), and leases
-        out["effective_tops_delivered"] = float(sum(a.effective_tops for a in alloc) + sum(r.effective_tops for r in leases))
-        out["leased_units"] = float(sum(r.units for r in leases))
-        out["lease_spend"] = float(sum(r.spend for r in leases))
+        out["effective_tops_delivered"] = float(sum(w(a) * a.effective_tops for a in alloc)
+                                                + sum(w(r) * r.effective_tops for r in leases))
+        out["leased_units"] = float(sum(w(r) * r.units for r in leases))
+        out["lease_spend"] = float(sum(w(r) * r.spend for r in leases))
     return out
 
 

@@ -105,3 +105,14 @@ def test_base_plan_that_an_outcome_cannot_hold_has_no_value_and_says_why():
     assert f.base_plan_reason == ("with the base plan's orders before the outcome is known fixed, no plan meets "
                                   "every rule in outcome a_fails")
     assert f.objective == pytest.approx(38000 / 7, rel=REL)  # the hedged plan buys 42.9 a: within the cut
+
+
+def test_plan_tables_over_outcomes_are_expectations():
+    plan, _ = figures("risk_stranding.yaml", ("likely_licensed",))
+    # 100 h shared (counted once) + d only in denied (0.4 x 250/9 units)
+    assert plan.totals["units"] == pytest.approx(100 + 0.4 * 250 / 9, rel=REL)
+    assert plan.totals["effective_tops"] == pytest.approx(59000 / 9, rel=REL)
+    (cn,) = plan.sites
+    assert cn.spend == pytest.approx(1000, rel=REL)  # CNY 1,000 counted in both outcomes' budgets
+    q1, q2 = plan.periods
+    assert q1.spend == pytest.approx(1000) and q2.spend == pytest.approx(0.4 * 250)  # d bought in q2 when denied
