@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_whatif.py
+	$(BIN)/python benchmarks/bench_executor.py
 
 clean:
 	rm -rf $(VENV) reports/*.xlsx .pytest_cache

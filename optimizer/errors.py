@@ -3,6 +3,11 @@
 Library code raises these; only :mod:`optimizer.cli` maps them to exit codes.
 Every error carries enough context (file, field path, line, fix) to be shown
 to a planner as one or a few lines, never as a traceback.
+
+Every error pickles with its message and its fields (``problems``, ``file``,
+``violations``, ``diagnosis``), whatever its ``__init__`` takes, so an error
+raised on a Dask worker comes back to the command line as the same message
+(:mod:`optimizer.analysis.executor`).
 """
 from __future__ import annotations
 
@@ -16,6 +21,19 @@ class ChipallocError(Exception):
 
     def render(self) -> str:
         return str(self)
+
+    def __reduce__(self):
+        # Exception pickles as cls(*self.args), which the subclasses' own __init__ signatures do not take
+        # (VerificationError(message) would read the message as its list of violations): rebuild without
+        # calling __init__, with the same args (the message) and attributes.
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> "ChipallocError":
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
 
 
 @dataclass

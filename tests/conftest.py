@@ -6,6 +6,8 @@
   scenarios under tests/fixtures/.
 - ``base_data()``: a small valid scenario as plain data, to mutate in schema tests.
 - ``units_of(plan)``: {(site, chip): units} for units > 0.
+- ``dask_cluster``: one ``LocalCluster`` of two worker processes for the whole
+  session (its ``scheduler_address`` stands for a scheduler started by hand).
 """
 from __future__ import annotations
 
@@ -73,3 +75,18 @@ def constraint(plan, name: str):
 @pytest.fixture(params=SOLVERS)
 def solver(request) -> str:
     return request.param
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A LocalCluster of two processes, one thread each, on 127.0.0.1 (started once, closed at the end)."""
+    import logging
+
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address="127.0.0.1:0", worker_dashboard_address=None, silence_logs=logging.CRITICAL)
+    try:
+        yield cluster
+    finally:
+        cluster.close()

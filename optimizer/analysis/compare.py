@@ -15,8 +15,9 @@ from typing import Any, Callable
 from .. import io
 from ..errors import InputError
 from .diagnose import Diagnosis
-from .engine import Resolver
-from .sweep import Diagnoser, Outcome, all_pairs, outcome
+from ..schema import Scenario
+from .executor import Executor, OnDone, SerialExecutor
+from .sweep import Diagnoser, Outcome, all_pairs, fresh_plan, outcome
 
 
 def parse_target(arg: str) -> tuple[str, list[str]]:
@@ -89,26 +90,40 @@ def load_targets(
     return out
 
 
+@dataclass
+class TargetWork:
+    """What every chunk of a compare shares (sent once to each worker)."""
+
+    solver: str
+    diagnoser: Diagnoser
+
+
+def solve_targets(work: TargetWork, chunk: list[Scenario]):
+    """Executor task: each target's (validated) scenario solved afresh; an infeasible one diagnosed."""
+    for sc in chunk:
+        plan = fresh_plan(sc, work.solver)
+        o = outcome(plan)
+        yield o, (work.diagnoser(sc, plan) if o.status == "infeasible" else None)
+
+
 def compare(
-    targets: list[Target], solver: str = "highs", resolver: Resolver | None = None,
-    on_point: Callable[[int], None] | None = None, diagnoser: Diagnoser | None = None,
+    targets: list[Target], solver: str = "highs", executor: Executor | None = None,
+    on_done: OnDone | None = None, diagnoser: Diagnoser | None = None,
 ) -> CompareResult:
+    """Solve every target (by ``executor``, in this process by default). Interrupted: KeyboardInterrupt."""
     currencies = {t.loaded.scenario.currency for t in targets}
     if len(currencies) > 1:
         raise InputError(
             "the scenarios report money in different currencies (" + ", ".join(sorted(currencies))
             + "); compare scenarios with the same currency"
         )
-    resolver = resolver or Resolver(solver)
-    diagnoser = diagnoser or Diagnoser(solver)
-    cols = []
-    for i, t in enumerate(targets):
-        plan = resolver.plan(t.loaded)
-        o = outcome(plan)
-        d = diagnoser(t.loaded.scenario, plan) if o.status == "infeasible" else None
-        cols.append(Column(t, o, d))
-        if on_point is not None:
-            on_point(i)
+    work = TargetWork(solver, diagnoser or Diagnoser(solver))
+    # one target per chunk: targets are unrelated scenarios, often few, each worth a worker of its own
+    got = (executor or SerialExecutor()).run(solve_targets, work, [t.loaded.scenario for t in targets],
+                                             chunk_size=1, on_done=on_done)
+    if not got.complete:
+        raise KeyboardInterrupt
+    cols = [Column(t, o, d) for t, (o, d) in zip(targets, got.values)]
     return CompareResult(cols, solver, currencies.pop())
 
 

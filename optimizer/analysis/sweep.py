@@ -8,14 +8,21 @@ input never costs a half-finished sweep. Each point is then solved through
 with no feasible plan is a result (its status), not an error, and carries
 its diagnosis (:func:`~optimizer.analysis.diagnose.diagnose` on that point's
 scenario: the conflict and the one-number fixes), computed once per distinct
-scenario.
+scenario (per worker process on a cluster).
+
+The points are solved by an :class:`~optimizer.analysis.executor.Executor`
+(in this process by default, or on Dask workers): consecutive points in
+chunks, each point from a fresh Resolver, so the answers are the same
+whatever runs them. An interrupted run (Ctrl-C) keeps the points already
+finished: the result is then ``partial`` (``points_total`` says how many
+there were to solve).
 """
 from __future__ import annotations
 
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import io
 from ..errors import ChipallocError, InputError
@@ -23,6 +30,7 @@ from ..plan import Plan
 from ..schema import Scenario
 from .diagnose import Diagnosis, diagnose
 from .engine import Resolver
+from .executor import Executor, OnDone, SerialExecutor
 from .specs import MAX_POINTS, PointScenario, Vary, apply, base_data, make_vary
 
 
@@ -127,6 +135,16 @@ class SweepResult:
     solver: str
     pairs: list[str]  # every site/chip pair, in column order
     sites: list[str]
+    points_total: int | None = None  # points the sweep had to solve (None: all of them are in ``points``)
+
+    @property
+    def partial(self) -> bool:
+        """Interrupted: ``points`` holds only the points that finished (in sweep order)."""
+        return self.points_total is not None and len(self.points) < self.points_total
+
+    @property
+    def n_total(self) -> int:
+        return len(self.points) if self.points_total is None else self.points_total
 
     @property
     def solver_version(self) -> str:
@@ -163,31 +181,64 @@ def prepare(loaded: io.Loaded, vary_texts: list[str] | tuple[str, ...]) -> tuple
     return varies, points
 
 
+@dataclass
+class PointWork:
+    """What every chunk of a sweep shares (sent once to each worker): the base data and how to solve."""
+
+    data: dict
+    file: str | None
+    solver: str
+    diagnoser: Diagnoser
+
+
+def fresh_plan(scenario: Scenario, solver: str) -> Plan:
+    """A verified plan (or a status) from a Resolver that has solved nothing before.
+
+    Every point of a what-if is solved this way, so its answer depends on that
+    point alone: not on the points solved before it, how they were cut into
+    chunks, or which process ran them (a reused Resolver warm-starts from the
+    last solve, and an LP's plan then differs in its last bits; see
+    :mod:`optimizer.analysis.executor`).
+    """
+    return Resolver(solver).plan(scenario)
+
+
+def solve_points(work: PointWork, chunk: list[dict[str, Any]]):
+    """Executor task: rebuild each point from the base data (validated), solve it afresh, summarise it.
+
+    An infeasible point's diagnosis comes from ``work.diagnoser`` (once per
+    distinct scenario in this process).
+    """
+    for values in chunk:
+        _, sc = apply(work.data, values, file=work.file)
+        plan = fresh_plan(sc, work.solver)
+        o = outcome(plan)
+        yield o, (work.diagnoser(sc, plan) if o.status == "infeasible" else None)
+
+
 def run(
     loaded: io.Loaded,
     varies: list[Vary],
     points: list[PointScenario],
     solver: str = "highs",
-    resolver: Resolver | None = None,
-    on_point: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
+    on_done: OnDone | None = None,
     diagnoser: Diagnoser | None = None,
+    chunk_size: int | None = None,
 ) -> SweepResult:
-    """Solve every prepared point (in order); ``on_point(i)`` after each.
+    """Solve every prepared point; ``on_done(n_finished, n_total)`` as points finish.
 
-    Each infeasible point is diagnosed (conflict and fixes), once per distinct scenario.
+    Each infeasible point is diagnosed (conflict and fixes), once per distinct
+    scenario. Interrupted (Ctrl-C, or a KeyboardInterrupt from ``on_done``):
+    the result holds the points finished so far and ``partial`` is true.
     """
-    resolver = resolver or Resolver(solver)
-    diagnoser = diagnoser or Diagnoser(solver)
-    out: list[SweepPoint] = []
-    for i, pt in enumerate(points):
-        plan = resolver.plan(pt.scenario)
-        o = outcome(plan)
-        d = diagnoser(pt.scenario, plan) if o.status == "infeasible" else None
-        out.append(SweepPoint(dict(pt.values), o, d))
-        if on_point is not None:
-            on_point(i)
+    executor = executor or SerialExecutor()
+    work = PointWork(base_data(loaded), loaded.path, solver, diagnoser or Diagnoser(solver))
+    got = executor.run(solve_points, work, [pt.values for pt in points], chunk_size=chunk_size, on_done=on_done)
+    out = [SweepPoint(dict(points[i].values), o, d) for i, (o, d) in got.done()]
     s = loaded.scenario
-    return SweepResult(loaded, list(varies), out, solver, all_pairs(s), sorted(s.sites))
+    return SweepResult(loaded, list(varies), out, solver, all_pairs(s), sorted(s.sites),
+                       points_total=None if got.complete else got.total)
 
 
 def sweep(loaded: io.Loaded, vary_texts: list[str] | tuple[str, ...], solver: str = "highs") -> SweepResult:

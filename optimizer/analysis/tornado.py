@@ -15,37 +15,99 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 from .. import io
 from ..errors import ChipallocError, InfeasibleError, InputError, SolveError, UnboundedError
 from ..schema import Scenario
 from .diagnose import diagnose
-from .engine import Resolver
+from .executor import Executor, OnDone, SerialExecutor
 from .specs import apply, base_data, bounds, tidy, value_at
-from .sweep import Outcome, outcome
+from .sweep import Outcome, fresh_plan, outcome
+
+
+def _by_period(s: Scenario, path: str, value: Any) -> list[str]:
+    """``path`` for a single number; ``path.<period>`` for each entry of a per-period mapping (in period order)."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        order = {p: i for i, p in enumerate(s.period_ids)}
+        return [f"{path}.{p}" for p in sorted(value, key=lambda p: (order.get(p, len(order)), p))]
+    return [path]
+
+
+def used_currencies(s: Scenario) -> list[str]:
+    """Currencies other than the reporting one that some price or budget is given in (their fx rate matters)."""
+    used = {c.price_currency for c in s.chips.values()}
+    used |= {o.price_currency for o in s.leases.values()}
+    used |= {st.budget.currency for st in s.sites.values() if st.budget is not None}
+    if s.budget is not None:
+        used.add(s.budget.currency)
+    return sorted(c for c in used if c is not None and c != s.currency and c in s.fx)
 
 
 def default_params(s: Scenario) -> list[str]:
-    """Every chip's unit_price and int8_tops, every vendor's delivery_rate and capacity_units (where set),
-    every flexibility factor, every budget amount and every domestic floor (where set)."""
+    """Every number in the scenario that can move the answer, as dotted paths, grouped by part.
+
+    - chips: unit_price and int8_tops; price_by_period.<period>; min_units (when above 0), max_units and
+      min_order_units (where set); power_w (when some site has a power envelope);
+    - vendors: delivery_rate; capacity_units (or capacity_units.<period>) and max_share where set;
+    - every flexibility factor;
+    - sites: budget.amount and budget.per_period.<period>; domestic_min_share, power_mw (or power_mw.<period>),
+      price overrides prices.<chip> and vendor_max_share.<vendor> where set;
+    - the global budget (amount and per period); leases: price_per_period, max_units, delivery_rate;
+    - fx.<currency> for every currency a price or budget is given in;
+    - export_controls.tpp_caps.<country> for each country that has a site.
+
+    Left out: whole-number settings that move in steps (lot_size, lead_time), numbers that only decide an
+    export classification (tpp, die_area_mm2, the rules' thresholds), a min_units of 0 (no percentage moves
+    it), and the uncertainty block (its probabilities must sum to 1). ``--param`` takes any of them.
+    """
     out: list[str] = []
+    powered = any(st.power_mw is not None for st in s.sites.values())
     for cid in sorted(s.chips):
+        c = s.chips[cid]
         out += [f"chips.{cid}.unit_price", f"chips.{cid}.int8_tops"]
+        out += _by_period(s, f"chips.{cid}.price_by_period", c.price_by_period or None)
+        if c.min_units > 0:
+            out.append(f"chips.{cid}.min_units")
+        for f in ("max_units", "min_order_units"):
+            if getattr(c, f) is not None:
+                out.append(f"chips.{cid}.{f}")
+        if powered and c.power_w is not None:
+            out.append(f"chips.{cid}.power_w")
     for vid in sorted(s.vendors):
+        v = s.vendors[vid]
         out.append(f"vendors.{vid}.delivery_rate")
-        if s.vendors[vid].capacity_units is not None:
-            out.append(f"vendors.{vid}.capacity_units")
+        out += _by_period(s, f"vendors.{vid}.capacity_units", v.capacity_units)
+        if v.max_share is not None:
+            out.append(f"vendors.{vid}.max_share")
     for arch in sorted(s.flexibility):
         out.append(f"flexibility.{arch}")
     for sid in sorted(s.sites):
-        if s.sites[sid].budget is not None:
+        b = s.sites[sid].budget
+        if b is not None:
             out.append(f"sites.{sid}.budget.amount")
+            out += _by_period(s, f"sites.{sid}.budget.per_period", b.per_period)
     if s.budget is not None:
         out.append("budget.amount")
+        out += _by_period(s, "budget.per_period", s.budget.per_period)
     for sid in sorted(s.sites):
-        if s.sites[sid].domestic_min_share is not None:
+        st = s.sites[sid]
+        if st.domestic_min_share is not None:
             out.append(f"sites.{sid}.domestic_min_share")
+        out += _by_period(s, f"sites.{sid}.power_mw", st.power_mw)
+        out += [f"sites.{sid}.prices.{cid}" for cid in sorted(st.prices)]
+        out += [f"sites.{sid}.vendor_max_share.{vid}" for vid in sorted(st.vendor_max_share)]
+    for oid in sorted(s.leases):
+        o = s.leases[oid]
+        out += [f"leases.{oid}.price_per_period", f"leases.{oid}.delivery_rate"]
+        if o.max_units is not None:
+            out.append(f"leases.{oid}.max_units")
+    out += [f"fx.{cur}" for cur in used_currencies(s)]
+    if s.export_controls is not None:
+        countries = {st.country for st in s.sites.values()}
+        out += [f"export_controls.tpp_caps.{k}" for k in sorted(s.export_controls.tpp_caps) if k in countries]
     return out
 
 
@@ -151,24 +213,44 @@ def _infeasible_base(s: Scenario, solver: str, plan) -> InfeasibleError:
     return InfeasibleError(d.render() + "\n\nnothing to swing: the tornado needs a feasible base scenario.", d)
 
 
+@dataclass
+class EndWork:
+    """What every chunk of a tornado shares (sent once to each worker)."""
+
+    data: dict
+    file: str | None
+    solver: str
+
+
+def solve_ends(work: EndWork, chunk: list[tuple[str, Any]]):
+    """Executor task: each ``(path, value)`` end rebuilt from the base data (validated) and solved afresh."""
+    for path, value in chunk:
+        _, sc = apply(work.data, {path: value}, work.file, origin="--param")
+        yield outcome(fresh_plan(sc, work.solver))
+
+
 def tornado(
     loaded: io.Loaded,
     pct: float = 20.0,
     params: list[str] | tuple[str, ...] = (),
     solver: str = "highs",
-    resolver: Resolver | None = None,
-    on_point: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    on_done: OnDone | None = None,
 ) -> TornadoResult:
     """Solve the base and both ends of each parameter. Raises InputError before any solve on bad input,
-    InfeasibleError (with ``.diagnosis``, as solve's) / UnboundedError when the base itself has no optimal plan."""
+    InfeasibleError (with ``.diagnosis``, as solve's) / UnboundedError when the base itself has no optimal plan.
+
+    The base is solved here; the ends by ``executor`` (in this process by default), each from a fresh
+    Resolver. ``on_done(n_finished, n_total)`` counts ends (an end clipped to the base value counts at once).
+    Interrupted (Ctrl-C): raises KeyboardInterrupt after cancelling what is left (a tornado is not kept in part).
+    """
     if not (isinstance(pct, (int, float)) and math.isfinite(pct) and 0 < pct < 100):
         raise InputError(f"--pct {pct!r}: must be a percentage above 0 and below 100")
     s = loaded.scenario
     data = base_data(loaded)
     paths = list(dict.fromkeys(params)) if params else default_params(s)
     ends = [_ends(s, data, p, pct, loaded.path) for p in paths]
-    resolver = resolver or Resolver(solver)
-    base_plan = resolver.plan(s)
+    base_plan = fresh_plan(s, solver)
     st = base_plan.result.status.value
     if st == "infeasible":
         raise _infeasible_base(s, solver, base_plan)
@@ -177,17 +259,20 @@ def tornado(
     if st != "optimal":
         raise SolveError(f"the {solver} solver failed on the base scenario: {base_plan.result.message or st}")
     base = outcome(base_plan)
-    total = 2 * len(ends)  # an end that equals the base (clipped) reuses the base solve but still counts
-    done = 0
+    # an end that equals the base (clipped) reuses the base solve but still counts
+    todo = [(e.path, v) for e in ends for v, sc in ((e.low, e.low_sc), (e.high, e.high_sc)) if sc is not None]
+    total = 2 * len(ends)
+    reused = total - len(todo)
+    if on_done is not None and reused:
+        on_done(reused, total)
+    tick = None if on_done is None else (lambda n, _: on_done(reused + n, total))
+    got = (executor or SerialExecutor()).run(solve_ends, EndWork(data, loaded.path, solver), todo, on_done=tick)
+    if not got.complete:
+        raise KeyboardInterrupt
+    solved = iter(got.values)
     rows: list[TornadoRow] = []
     for e in ends:
-        got: list[Outcome] = []
-        for sc in (e.low_sc, e.high_sc):
-            got.append(base if sc is None else outcome(resolver.plan(sc)))
-            done += 1
-            if on_point is not None:
-                on_point(done, total)
-        lo, hi = got
+        lo, hi = (base if sc is None else next(solved) for sc in (e.low_sc, e.high_sc))
         vals = [o.effective_tops for o in (lo, base, hi) if o.ok and o.effective_tops is not None]
         swing = max(vals) - min(vals)
         rows.append(TornadoRow(e.path, label(s, e.path), e.base, e.low, e.high, lo, hi, swing, e.note))

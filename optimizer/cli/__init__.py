@@ -2,7 +2,7 @@
 
 This package is the only place that maps errors to exit codes:
 0 optimal, 1 unexpected, 2 bad input (usage, file, schema, output path),
-3 infeasible, 4 unbounded. Nothing in ``optimizer`` imports it.
+3 infeasible, 4 unbounded, 130 interrupted. Nothing in ``optimizer`` imports it.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .solve import solve_cmd, validate_cmd
 def cli(ctx: click.Context, debug: bool) -> None:
     """chipalloc: split an AI-chip budget across vendors, verified, with a finance-ready workbook.
 
-    Exit codes: 0 optimal, 1 unexpected error, 2 bad input, 3 infeasible, 4 unbounded.
+    Exit codes: 0 optimal, 1 unexpected error, 2 bad input, 3 infeasible, 4 unbounded, 130 interrupted (Ctrl-C).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

@@ -1,17 +1,19 @@
 """Shared CLI plumbing: one error formatter, common options, output helpers."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import click
 
-from ..errors import ChipallocError
+from ..analysis.executor import Executor, make_executor
+from ..errors import ChipallocError, InputError
 from ..report.files import check_target, check_workbook_name, default_report_path
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -137,6 +139,48 @@ def report_target(output: str | None, no_report: bool, force: bool, scenario_fil
     if output is not None:
         return ReportTarget(check_target(check_workbook_name(output), force), force, unique=False)
     return ReportTarget(check_target(default_report_path(scenario_file, suffix=suffix), force, unique=True), False, True)
+
+
+INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT), as shells report it
+
+
+def cluster_options(fn: Callable) -> Callable:
+    """--workers and --scheduler: taken by every command that runs many solves.
+
+    In the command: ``check_cluster_options(workers, scheduler)`` first (exit 2 before anything is
+    loaded), then ``with executor(workers, scheduler, n, "points") as ex:`` around the solves, passing
+    ``ex`` to the analysis (see :mod:`optimizer.analysis.executor`).
+    """
+    fn = click.option(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="Solve on an existing dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (its workers need the same "
+             "chipalloc).",
+    )(fn)
+    fn = click.option(
+        "--workers", type=int, metavar="N", default=None,
+        help="Solve on a local Dask cluster of N processes (default: in this process). Same answers either way.",
+    )(fn)
+    return fn
+
+
+def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
+    """The --workers/--scheduler errors that need no cluster, before anything is loaded (exit 2)."""
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers and --scheduler do not go together: --workers starts a local cluster, "
+                         "--scheduler uses an existing one; give one of them")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be a whole number of processes, at least 1 "
+                         "(leave it out to solve in this process)")
+
+
+@contextlib.contextmanager
+def executor(workers: int | None, scheduler: str | None, n: int, what: str) -> Iterator[Executor]:
+    """The executor for the options (closed at the end); says on stderr where the ``n`` solves run when that
+    is not this process. A bad address, an unreachable scheduler or one without workers: InputError (exit 2)."""
+    with make_executor(workers, scheduler) as ex:
+        if workers is not None or scheduler is not None:
+            note(f"solving {n:,} {what} on {ex.description}")
+        yield ex
 
 
 def echo_json(text: str) -> None:

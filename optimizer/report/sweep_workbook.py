@@ -80,6 +80,8 @@ def _sweep_sheet(book: Book, res: SweepResult) -> Sheet:
                          "infeasible one says which rules conflict (Diagnosis) and the smallest change of one "
                          "number that makes it feasible (Fixes: paste after that point's --set).")
     ws.note(last + 3, 1, applied_line(res.loaded))
+    if res.partial:
+        ws.note(last + 4, 1, partial_note(res))
     ws.fit_columns(max_width=40)
     if nv == 1 and n >= 1:
         # charts under the table: the sheet prints one page wide and the charts stay readable
@@ -118,7 +120,9 @@ def _grid_sheet(book: Book, res: SweepResult) -> Sheet:
     not_ok = []
     for i, va in enumerate(a.values, start=2):
         for j, vb in enumerate(b.values, start=2):
-            o = tops[((a.path, va), (b.path, vb))]
+            o = tops.get(((a.path, va), (b.path, vb)))
+            if o is None:  # a partial sweep: this point was not solved
+                continue
             ws.put(i, j, o.effective_tops if o.ok else None, FMT_INT)
             if not o.ok:
                 d = diags[((a.path, va), (b.path, vb))]
@@ -132,7 +136,8 @@ def _grid_sheet(book: Book, res: SweepResult) -> Sheet:
         "mid_color": "#FFEB84", "max_color": "#63BE7B"})
     r = last_row + 2
     ws.note(r, 1, "Effective TOPS at each point: rows are " + a.path + ", columns " + b.path
-            + ". Colour: red lowest, green highest. Blank: no optimal plan.")
+            + ". Colour: red lowest, green highest. Blank: no optimal plan"
+            + (", or not solved (" + partial_note(res) + ")" if res.partial else "") + ".")
     ws.note(r + 1, 1, applied_line(res.loaded))
     for k, text in enumerate(not_ok[:50], start=2):
         ws.note(r + k, 1, text)
@@ -145,6 +150,11 @@ def _grid_sheet(book: Book, res: SweepResult) -> Sheet:
     line.set_legend({"position": "bottom"})
     insert_chart(ws, r + 2 + min(len(not_ok), 50), 1, line, CHART_W, CHART_H)
     return ws
+
+
+def partial_note(res: SweepResult) -> str:
+    return (f"PARTIAL SWEEP: interrupted after {len(res.points):,} of {res.n_total:,} points; "
+            "only the points that finished are here")
 
 
 def build_sweep_workbook(res: SweepResult) -> Book:
@@ -164,7 +174,7 @@ def build_sweep_workbook(res: SweepResult) -> Book:
         extra={
             "Analysis": "sweep",
             "Varied": "; ".join(f"{v.path}={v.spec} ({len(v.values)} values)" for v in res.varies),
-            "Points": len(res.points),
+            "Points": len(res.points) if not res.partial else f"{len(res.points)} of {res.n_total}: {partial_note(res)}",
             "Points without an optimal plan": sum(not p.outcome.ok for p in res.points),
         },
     )

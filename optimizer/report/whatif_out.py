@@ -5,11 +5,16 @@ Schemas (stable keys; money in the scenario's reporting currency):
 ``chipalloc.sweep/1``::
 
     {"schema", "scenario", "file", "solver", "currency", "applied": [...],
+     "partial": false|true, "points_done": N, "points_total": N,
      "vary": [{"path", "spec", "base", "values": [...]}],
      "points": [{"values": {PATH: V}, "status", "effective_tops", "spend",
                  "units": {"site/chip": N}, "domestic_share": {SITE: S},
                  "binding": [NAME], "diagnosis": null | DIAGNOSIS}],
      "report": PATH|null}
+
+``partial`` is true when the sweep was interrupted (Ctrl-C): ``points`` then
+holds the ``points_done`` points that finished, in sweep order, out of
+``points_total``.
 
 ``DIAGNOSIS`` is :meth:`optimizer.analysis.diagnose.Diagnosis.to_dict`, as in
 ``chipalloc solve --json``: ``{"conflict": [NAME], "explanation", "rules",
@@ -52,7 +57,7 @@ from ..analysis.compare import CompareResult
 from ..analysis.sweep import Outcome, SweepResult
 from ..analysis.tornado import TornadoResult
 from .json_out import clean
-from .terminal import money
+from .terminal import _applied, money
 
 SWEEP_SCHEMA = "chipalloc.sweep/1"
 TORNADO_SCHEMA = "chipalloc.tornado/1"
@@ -71,6 +76,9 @@ def sweep_doc(res: SweepResult, report: str | None = None) -> dict:
         "solver": res.solver,
         "currency": s.currency,
         "applied": res.loaded.applied,
+        "partial": res.partial,
+        "points_done": len(res.points),
+        "points_total": res.n_total,
         "vary": [{"path": v.path, "spec": v.spec, "base": v.base, "values": list(v.values)} for v in res.varies],
         "points": [
             {
@@ -219,10 +227,24 @@ def _signed(x: float | None) -> str:
     return "-" if x is None else f"{x:+,.0f}"
 
 
+def applied_line(loaded) -> list[str]:
+    """``applied: variant x; --set p=v`` when the scenario was changed on the command line (else nothing)."""
+    if not loaded.applied:
+        return []
+    return ["applied: " + "; ".join(_applied(a) for a in loaded.applied)]
+
+
+def partial_line(res: SweepResult) -> str:
+    return (f"partial sweep: interrupted after {len(res.points):,} of {res.n_total:,} points; "
+            "only the finished points are reported")
+
+
 def sweep_text(res: SweepResult, report: str | None = None) -> str:
     s = res.loaded.scenario
     cur = s.currency
-    head = [f"chipalloc sweep: {s.name}", f"{len(res.points)} points, each a verified {res.solver} solve", ""]
+    head = [f"chipalloc sweep: {s.name}"] + applied_line(res.loaded)
+    head += [partial_line(res)] if res.partial else []
+    head += [f"{len(res.points)} points, each a verified {res.solver} solve", ""]
     headers = [v.path for v in res.varies] + ["status", "effective TOPS", "spend", "binding"]
     rows = [
         [num(p.values[v.path]) for v in res.varies]
@@ -263,8 +285,7 @@ def _sweep_fixes(res: SweepResult) -> list[str]:
 
 def tornado_text(res: TornadoResult, report: str | None = None) -> str:
     s = res.loaded.scenario
-    lines = [
-        f"chipalloc tornado: {s.name}",
+    lines = [f"chipalloc tornado: {s.name}"] + applied_line(res.loaded) + [
         f"each input moved -{res.pct:g}% and +{res.pct:g}% alone; base effective TOPS {_tops(res.base.effective_tops)}",
         "",
     ]
@@ -317,7 +338,10 @@ def compare_text(res: CompareResult, report: str | None = None) -> str:
         if r.key in ("diagnosis", "fixes"):  # long text: said under the table
             continue
         rows.append([r.name] + [_cell(v, r.unit, cur) for v in r.values] + [_dcell(d, r.unit, cur) for d in r.diffs[1:]])
-    lines = [f"chipalloc compare: {len(labels)} scenarios (differences against {labels[0]})", ""]
+    lines = [f"chipalloc compare: {len(labels)} scenarios (differences against {labels[0]})"]
+    for c in res.columns:  # each target's own --variant/--set/@variant
+        lines += [f"  {c.target.label}: {a}" for a in (x[len("applied: "):] for x in applied_line(c.target.loaded))]
+    lines.append("")
     lines += _table(headers, rows, set(range(1, len(headers))))
     for c in res.columns:
         d = c.diagnosis

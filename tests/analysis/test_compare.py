@@ -153,3 +153,39 @@ def test_no_diagnosis_rows_when_every_column_is_optimal():
     res = compare(load_targets([SMALL, SMALL + "@rich"]))
     assert {"conflict", "diagnosis", "fixes"}.isdisjoint(r.key for r in res.rows())
     assert all(c.diagnosis is None for c in res.columns)
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@pytest.fixture(scope="module")
+def dask_ex(dask_cluster):
+    from optimizer.analysis.executor import DaskExecutor
+
+    with DaskExecutor(scheduler=dask_cluster.scheduler_address) as ex:
+        yield ex
+
+
+@pytest.mark.slow
+def test_dask_compare_equals_the_serial_compare(dask_ex):
+    # an infeasible column (diagnosed on a worker), a tie-free LP and the shipped whole-lot scenario with variants
+    targets = load_targets([SMALL, SMALL + "@rich", BASELINE, BASELINE + "@h20_licence_denied",
+                            BASELINE + "@budget_cut_20"], sets=[])
+    bad = load_targets([SMALL], sets=["chips.b.min_units=100"])
+    targets += [t for t in bad]
+    serial = compare(targets[:2] + targets[-1:])
+    dask = compare(targets[:2] + targets[-1:], executor=dask_ex)
+    assert [c.outcome for c in dask.columns] == [c.outcome for c in serial.columns]
+    assert [c.diagnosis for c in dask.columns] == [c.diagnosis for c in serial.columns]
+    assert dask.columns[-1].diagnosis is not None
+    assert compare_doc(dask) == compare_doc(serial)
+    base_cols = targets[2:5]
+    assert compare_doc(compare(base_cols, executor=dask_ex)) == compare_doc(compare(base_cols))
+
+
+def test_an_interrupted_compare_is_a_keyboard_interrupt():
+    def stop(n, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        compare(load_targets([SMALL, SMALL + "@rich"]), on_done=stop)

@@ -52,7 +52,67 @@ def test_default_params_cover_the_listed_inputs():
     assert "vendors.nvidia.capacity_units" not in ps  # no cap in the file: nothing to swing
     assert {"vendors.nvidia.delivery_rate", "chips.h100.int8_tops", "sites.cn.domestic_min_share",
             "sites.cn.budget.amount", "flexibility.asic"} <= set(ps)
-    assert len(ps) == 5 * 2 + 3 + 2 + 2 + 1 + 1
+    # issue 10: caps, fx, power and share limits are inputs too
+    assert {"chips.ascend910c.max_units", "fx.USD", "sites.cn.power_mw", "chips.h20.power_w",
+            "vendors.huawei.max_share"} <= set(ps)
+    assert "export_controls.tpp_caps.MY" not in ps  # no site in Malaysia: the cap cannot bind
+    assert not any(p.endswith((".min_units", ".lot_size", ".tpp", ".die_area_mm2")) for p in ps)
+    # 5 chips x (price, TOPS, power), 910C's max_units; 3 delivery rates, 2 capacities, huawei's share cap;
+    # 2 flexibility factors; cn's budget, floor and power; fx.USD
+    assert len(ps) == 5 * 3 + 1 + 3 + 2 + 1 + 2 + 3 + 1
+    glob = default_params(io.load(str(SCENARIOS / "global-2025.yaml")).scenario)
+    assert {"export_controls.tpp_caps.MY", "chips.ascend910c.max_units", "fx.USD", "budget.amount",
+            "sites.my.power_mw"} <= set(glob)
+
+
+def test_default_params_of_a_version_2_scenario():
+    # per-period numbers one period at a time, in period order; leases; only the fx rates something is priced in;
+    # tpp caps only where there is a site; min_units when above 0
+    ps = default_params(io.load(str(FIXTURES / "tornado_v2.yaml")).scenario)
+    assert ps == [
+        "chips.a.unit_price", "chips.a.int8_tops", "chips.a.price_by_period.2025h1", "chips.a.price_by_period.2025h2",
+        "chips.a.min_units", "chips.a.max_units", "chips.a.min_order_units", "chips.a.power_w",
+        "chips.b.unit_price", "chips.b.int8_tops", "chips.b.power_w",
+        "vendors.dom.delivery_rate", "vendors.dom.capacity_units.2025h1", "vendors.dom.capacity_units.2025h2",
+        "vendors.dom.max_share", "vendors.us.delivery_rate", "vendors.us.capacity_units",
+        "flexibility.asic", "flexibility.gpgpu",
+        "sites.cn.budget.amount", "sites.cn.budget.per_period.2025h1", "sites.cn.budget.per_period.2025h2",
+        "sites.my.budget.amount", "budget.amount", "budget.per_period.2025h1", "budget.per_period.2025h2",
+        "sites.cn.domestic_min_share", "sites.cn.power_mw.2025h1", "sites.cn.power_mw.2025h2", "sites.cn.prices.b",
+        "sites.cn.vendor_max_share.us",
+        "leases.rent_b.price_per_period", "leases.rent_b.delivery_rate", "leases.rent_b.max_units",
+        "fx.EUR", "fx.USD", "export_controls.tpp_caps.MY",
+    ]
+
+
+def test_every_default_param_of_a_version_2_scenario_has_valid_ends():
+    # each end is set and validated like --set (the model solves version 2 once the core reads periods)
+    from optimizer.analysis.specs import base_data
+    from optimizer.analysis.tornado import _ends
+
+    loaded = io.load(str(FIXTURES / "tornado_v2.yaml"))
+    data = base_data(loaded)
+    for p in default_params(loaded.scenario):
+        e = _ends(loaded.scenario, data, p, 20, loaded.path)
+        assert e.low == pytest.approx(0.8 * e.base) and e.low_sc is not None, p
+        assert e.high == pytest.approx(min(1.2 * e.base, 1.0) if p.endswith("delivery_rate") else 1.2 * e.base), p
+    e = _ends(loaded.scenario, data, "vendors.dom.capacity_units.2025h2", 20, loaded.path)
+    assert e.high_sc.vendors["dom"].capacity_units == {"2025h1": 400, "2025h2": 600}
+
+
+def test_version_2_ends_equal_independent_solves_with_set():
+    v2 = str(FIXTURES / "tornado_v2.yaml")
+    params = ["vendors.dom.capacity_units.2025h2", "sites.cn.budget.per_period.2025h1", "leases.rent_b.max_units",
+              "fx.EUR", "chips.a.price_by_period.2025h1", "sites.cn.vendor_max_share.us"]
+    res = tornado(io.load(v2), pct=20, params=params)
+    assert res.base.effective_tops == pytest.approx(make_plan(io.load(v2)).totals["effective_tops"], rel=1e-7)
+    moved = 0
+    for r in res.rows:
+        for value, end in ((r.low_value, r.low), (r.high_value, r.high)):
+            plan = make_plan(io.load(v2, sets=[f"{r.path}={value!r}"]))
+            assert end.effective_tops == pytest.approx(plan.totals["effective_tops"], rel=1e-7), (r.path, value)
+        moved += r.swing > 1
+    assert moved >= 5  # these inputs do move the answer of this scenario
 
 
 def test_every_end_matches_the_hand_value(small):
@@ -155,3 +215,41 @@ def test_base_infeasible_error_carries_the_diagnosis():
     independent = diagnose(io.load(SMALL, sets=["chips.b.min_units=100"]).scenario)
     assert e.value.diagnosis.to_dict() == independent.to_dict()
     assert "--set chips.b.min_units=50" in str(e.value) and "nothing to swing" in str(e.value)
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@pytest.fixture(scope="module")
+def dask_ex(dask_cluster):
+    from optimizer.analysis.executor import DaskExecutor
+
+    with DaskExecutor(scheduler=dask_cluster.scheduler_address) as ex:
+        yield ex
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file, sets", [(SMALL, []), (BASELINE, []), (BASELINE, ["integer_units=false"])])
+def test_dask_tornado_equals_the_serial_tornado(dask_ex, file, sets):
+    from optimizer.report.whatif_out import tornado_doc
+
+    serial = tornado(io.load(file, sets=sets), pct=20)
+    dask = tornado(io.load(file, sets=sets), pct=20, executor=dask_ex)
+    assert dask.rows == serial.rows and dask.base == serial.base
+    assert tornado_doc(dask) == tornado_doc(serial)
+
+
+def test_tornado_progress_counts_every_end_and_an_interrupt_stops_it():
+    calls = []
+    res = tornado(io.load(SMALL), pct=20, on_done=lambda n, t: calls.append((n, t)))
+    total = 2 * len(res.rows)
+    # the clipped high ends of the two delivery rates (at 1 already) are counted first, without a solve
+    assert calls[0] == (2, total) and calls[-1] == (total, total)
+    assert [n for n, _ in calls] == sorted(n for n, _ in calls)
+
+    def stop(n, t):
+        if n >= 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tornado(io.load(SMALL), pct=20, on_done=stop)

@@ -163,10 +163,14 @@ def test_progress_bar_only_on_a_terminal_and_for_more_than_a_handful(monkeypatch
         monkeypatch.setattr(sys, "stderr", stream)
         with whatif.progress(n, "sweep") as tick:
             assert (tick is not None) == shown
-            for i in range(n):
+            for done in (2, 2, 5, n):  # finished points, as an executor reports them (a chunk at a time)
                 if tick:
-                    tick(i)
+                    tick(done, n)
+            if tick:
+                assert tick.seen == n
         assert ("sweep" in stream.getvalue()) == shown
+        if shown:
+            assert "100%" in stream.getvalue()
 
 
 # --------------------------------------------------------------------------- tornado
