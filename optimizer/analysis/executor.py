@@ -19,13 +19,13 @@ Same answers, whatever runs them:
 - The tasks of sweep, tornado and compare solve every item from a fresh
   :class:`~optimizer.analysis.engine.Resolver`
   (:func:`optimizer.analysis.sweep.fresh_plan`). A reused Resolver
-  warm-starts from the last solve, and that changes answers: on a 120-point
-  LP budget sweep of the baseline, 117 points differed (in the last bits of
-  the units, about 1e-11) between one reused model and a fresh model per
-  point, and all 120 between solving forwards and backwards. Solved
-  afresh, an item's answer is a function of the item alone, so the serial
+  warm-starts from the last solve, and that can change answers: before the
+  core's rewrite, 117 points of a 120-point LP budget sweep of the baseline
+  differed (in the last bits of the units, about 1e-11) between one reused
+  model and a fresh model per point. Solved afresh, an item's answer is a
+  function of the item alone, by construction, so the serial
   run, two workers and twenty give the same bytes, whatever the chunking.
-  Reuse bought 2% on whole lots. What a worker keeps between chunks cannot
+  It costs 2-4% on whole lots and 7% on LPs. What a worker keeps between chunks cannot
   change an answer: imported modules and the payload (with its cache of
   diagnoses, a pure function of the scenario).
 - Chunks (:func:`chunk_size`) depend on the number of items only. One chunk

@@ -197,7 +197,7 @@ def fresh_plan(scenario: Scenario, solver: str) -> Plan:
     Every point of a what-if is solved this way, so its answer depends on that
     point alone: not on the points solved before it, how they were cut into
     chunks, or which process ran them (a reused Resolver warm-starts from the
-    last solve, and an LP's plan then differs in its last bits; see
+    last solve, which can change the last bits of a plan; see
     :mod:`optimizer.analysis.executor`).
     """
     return Resolver(solver).plan(scenario)
