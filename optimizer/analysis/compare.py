@@ -17,7 +17,7 @@ from ..errors import InputError
 from .diagnose import Diagnosis
 from ..schema import Scenario
 from .executor import Executor, OnDone, SerialExecutor
-from .sweep import Diagnoser, Outcome, all_pairs, fresh_plan, outcome
+from .sweep import Diagnoser, Outcome, all_pairs, outcome, point_plan
 
 
 def parse_target(arg: str) -> tuple[str, list[str]]:
@@ -99,9 +99,9 @@ class TargetWork:
 
 
 def solve_targets(work: TargetWork, chunk: list[Scenario]):
-    """Executor task: each target's (validated) scenario solved afresh; an infeasible one diagnosed."""
+    """Executor task: each target's (validated) scenario solved by the worker's Resolver; an infeasible one diagnosed."""
     for sc in chunk:
-        plan = fresh_plan(sc, work.solver)
+        plan = point_plan(sc, work.solver)
         o = outcome(plan)
         yield o, (work.diagnoser(sc, plan) if o.status == "infeasible" else None)
 

@@ -16,18 +16,16 @@ not with every task. Items are cut into chunks of consecutive items
 
 Same answers, whatever runs them:
 
-- The tasks of sweep, tornado and compare solve every item from a fresh
-  :class:`~optimizer.analysis.engine.Resolver`
-  (:func:`optimizer.analysis.sweep.fresh_plan`). A reused Resolver
-  warm-starts from the last solve, and that can change answers: before the
-  core's rewrite, 117 points of a 120-point LP budget sweep of the baseline
-  differed (in the last bits of the units, about 1e-11) between one reused
-  model and a fresh model per point. Solved afresh, an item's answer is a
-  function of the item alone, by construction, so the serial
-  run, two workers and twenty give the same bytes, whatever the chunking.
-  It costs 2-4% on whole lots and 7% on LPs. What a worker keeps between chunks cannot
-  change an answer: imported modules and the payload (with its cache of
-  diagnoses, a pure function of the scenario).
+- The tasks of sweep, tornado and compare solve every item with the worker
+  process's Resolver (:func:`optimizer.analysis.sweep.point_plan`): one solver
+  model per structure, updated with each point's numbers. The HiGHS backend
+  clears its solver state on every update and holds exactly the data a fresh
+  model would, so an item's answer is a function of the item alone: the serial
+  run, two workers and twenty give the same bytes, whatever the chunking
+  (tested against :func:`~optimizer.analysis.sweep.fresh_plan`, a Resolver that
+  has solved nothing before). Before the core's rewrite this did not hold (117
+  points of a 120-point LP budget sweep differed in the last bits between a
+  reused and a fresh model), which is why the tests compare every float.
 - Chunks (:func:`chunk_size`) depend on the number of items only. One chunk
   at a time runs in a worker process (a process-wide lock), so a worker
   started with several threads is safe too (HiGHS settings are

@@ -12,8 +12,9 @@ scenario (per worker process on a cluster).
 
 The points are solved by an :class:`~optimizer.analysis.executor.Executor`
 (in this process by default, or on Dask workers): consecutive points in
-chunks, each point from a fresh Resolver, so the answers are the same
-whatever runs them. An interrupted run (Ctrl-C) keeps the points already
+chunks, each worker process keeping one Resolver (one solver model per
+structure) whose every point gives the plan a fresh solve gives, so the
+answers are the same whatever runs them. An interrupted run (Ctrl-C) keeps the points already
 finished: the result is then ``partial`` (``points_total`` says how many
 there were to solve).
 """
@@ -191,15 +192,26 @@ class PointWork:
     diagnoser: Diagnoser
 
 
-def fresh_plan(scenario: Scenario, solver: str) -> Plan:
-    """A verified plan (or a status) from a Resolver that has solved nothing before.
+_RESOLVERS: dict[str, Resolver] = {}
 
-    Every point of a what-if is solved this way, so its answer depends on that
-    point alone: not on the points solved before it, how they were cut into
-    chunks, or which process ran them (a reused Resolver warm-starts from the
-    last solve, which can change the last bits of a plan; see
-    :mod:`optimizer.analysis.executor`).
+
+def point_plan(scenario: Scenario, solver: str) -> Plan:
+    """A verified plan (or a status) from this process's Resolver for ``solver`` (one persistent solver
+    model per structure, per worker process).
+
+    The answer depends on the point alone: the backend clears HiGHS's solver state and holds exactly
+    the data a fresh model would (:meth:`optimizer.solve.highs.HighsBackend.update`), so a point gives the
+    same plan whatever was solved before it, however the work was cut into chunks and whichever process
+    ran it (tests compare with :func:`fresh_plan`).
     """
+    r = _RESOLVERS.get(solver)
+    if r is None:
+        r = _RESOLVERS[solver] = Resolver(solver)
+    return r.plan(scenario)
+
+
+def fresh_plan(scenario: Scenario, solver: str) -> Plan:
+    """A verified plan from a Resolver that has solved nothing before (the reference for :func:`point_plan`)."""
     return Resolver(solver).plan(scenario)
 
 
@@ -211,7 +223,7 @@ def solve_points(work: PointWork, chunk: list[dict[str, Any]]):
     """
     for values in chunk:
         _, sc = apply(work.data, values, file=work.file)
-        plan = fresh_plan(sc, work.solver)
+        plan = point_plan(sc, work.solver)
         o = outcome(plan)
         yield o, (work.diagnoser(sc, plan) if o.status == "infeasible" else None)
 

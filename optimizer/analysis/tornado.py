@@ -23,7 +23,7 @@ from ..schema import Scenario
 from .diagnose import diagnose
 from .executor import Executor, OnDone, SerialExecutor
 from .specs import apply, base_data, bounds, tidy, value_at
-from .sweep import Outcome, fresh_plan, outcome
+from .sweep import Outcome, outcome, point_plan
 
 
 def _by_period(s: Scenario, path: str, value: Any) -> list[str]:
@@ -223,10 +223,10 @@ class EndWork:
 
 
 def solve_ends(work: EndWork, chunk: list[tuple[str, Any]]):
-    """Executor task: each ``(path, value)`` end rebuilt from the base data (validated) and solved afresh."""
+    """Executor task: each ``(path, value)`` end rebuilt from the base data (validated) and solved by the worker's Resolver."""
     for path, value in chunk:
         _, sc = apply(work.data, {path: value}, work.file, origin="--param")
-        yield outcome(fresh_plan(sc, work.solver))
+        yield outcome(point_plan(sc, work.solver))
 
 
 def tornado(
@@ -250,7 +250,7 @@ def tornado(
     data = base_data(loaded)
     paths = list(dict.fromkeys(params)) if params else default_params(s)
     ends = [_ends(s, data, p, pct, loaded.path) for p in paths]
-    base_plan = fresh_plan(s, solver)
+    base_plan = point_plan(s, solver)
     st = base_plan.result.status.value
     if st == "infeasible":
         raise _infeasible_base(s, solver, base_plan)
