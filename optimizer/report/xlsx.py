@@ -36,6 +36,8 @@ from typing import Any, Iterable, Sequence
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
+from ..xlsx_print import page_setup
+
 # ---------------------------------------------------------------- styles
 HEADER_BG = "#1F4E78"
 TOTAL_BG = "#DDEBF7"
@@ -72,13 +74,12 @@ _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # characters the xlsx XML cannot hold
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
-# printing: A4, one page wide; landscape when the columns are wider than a portrait page holds at 100%
-PAPER_A4 = 9
+# printing (optimizer.xlsx_print): A4, one page wide; landscape when the columns are wider than a portrait page
+# holds at 100%
 PORTRAIT_CHARS = 95  # printable width of portrait A4 (1.3 cm margins) in column-width characters
 LANDSCAPE_CHARS = PORTRAIT_CHARS * 27.16 / 18.46  # the same on landscape A4 (29.7 cm less the margins, in chars)
 PRINT_HEIGHT_PT = {False: 26.4 / 2.54 * 72, True: 17.7 / 2.54 * 72}  # printable height (less margins), by landscape
 ROW_PT = 15.0  # default row height
-FOOTER = "&L&A&RPage &P of &N"  # sheet name left, page x of y right
 
 
 class _Text(str):
@@ -566,14 +567,8 @@ class Sheet:
         if not self.print_setup:
             return
         ws = self.ws
-        ws.set_paper(PAPER_A4)
         landscape = self.landscape if self.landscape is not None else self.total_width() > PORTRAIT_CHARS
-        if landscape:
-            ws.set_landscape()
-        else:
-            ws.set_portrait()
-        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
-        ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
+        page_setup(ws, landscape)  # A4, one page wide, as many pages tall as needed, the footer
         breaks = self._page_breaks(landscape)
         if breaks:
             ws.set_h_pagebreaks([r - 1 for r in breaks])  # XlsxWriter: a break above the 0-based row given
@@ -581,7 +576,6 @@ class Sheet:
             ws.repeat_rows(self.repeat_row - 1)
         last_col = max(self.max_col, self.charts_right_to, 1)
         ws.print_area(0, 0, max(self.max_row, 1) - 1, last_col - 1)
-        ws.set_footer(FOOTER)
 
 
 def chart(book: Book, kind: str, subtype: str | None = None) -> Any:

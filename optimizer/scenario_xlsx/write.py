@@ -21,6 +21,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from . import layout as L
+from ..xlsx_print import page_setup
 from .cells import bounds, constraints, is_share, is_text, to_cell
 
 FORMULA_LEADS = ("=", "+", "-", "@")
@@ -398,8 +399,7 @@ def _stacked_sheet(wb, st: _Styles, name: str, blocks: list[Table], refs: dict[s
     widths[0] = max(widths.get(0, 0), 14)
     _widths(ws, widths)
     _heights(ws, widths, wrapped)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    page_setup(ws, landscape=True)
     ws.freeze_panes(3, 0)
     ws.repeat_rows(0)
 
@@ -424,8 +424,7 @@ def _part_sheet(wb, ws, st: _Styles, on: list[Table], refs: dict[str, str], vali
     cap = 60 if main.part.kind == "fields" else MAX_WIDTH
     _widths(ws, widths, cap=cap)
     _heights(ws, widths, wrapped, cap)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    page_setup(ws, landscape=True)
     ws.repeat_rows(0)
 
 
