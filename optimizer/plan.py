@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import model as model_mod
 from . import verify as verify_mod
@@ -200,19 +201,32 @@ def orders_of(m: model_mod.Model, units: np.ndarray) -> verify_mod.Orders:
     return out
 
 
-def _is_binding(m: model_mod.Model, i: int, slack: float, units: np.ndarray, scale_: float) -> bool:
+@dataclass(frozen=True)
+class _Row:
+    """One row of a CSR matrix, as the arrays it holds (no new sparse matrix per row)."""
+
+    indices: np.ndarray
+    data: np.ndarray
+
+
+def _row(A: sp.csr_matrix, i: int) -> _Row:
+    lo, hi = A.indptr[i], A.indptr[i + 1]
+    return _Row(A.indices[lo:hi], A.data[lo:hi])
+
+
+def _is_binding(m: model_mod.Model, A: sp.csr_matrix, i: int, slack: float, units: np.ndarray, scale_: float) -> bool:
     """One rule, documented in the README: a row binds when its slack is within the verifier's tolerance,
     or, with whole lots, when it is smaller than one lot of a chip the row limits (for a ``<=`` row a
     chip with a positive coefficient, for a ``>=`` row one that would lower it, e.g. one more foreign lot
     under a domestic floor): less room than one lot means the row decides what is bought."""
-    own = family(m.rows.family[i]).binding(m.var, m.A.getrow(i), units, slack, verify_mod.REL_TOL * scale_)
+    own = family(m.rows.family[i]).binding(m.var, _row(A, i), units, slack, verify_mod.REL_TOL * scale_)
     if own is not None:
         return own if m.rows.family[i] != "order_link" else False
     if slack <= verify_mod.REL_TOL * scale_:
         return True
     if not m.integer:
         return False
-    a = m.A.getrow(i)
+    a = _row(A, i)
     steps = a.data * m.var.scale[a.indices]
     steps = steps if m.rows.sense[i] == "<=" else -steps
     steps = steps[(steps > 0) & m.var.integer[a.indices]]
@@ -262,13 +276,14 @@ def assemble(s: Scenario, m: model_mod.Model, res: SolveResult, loaded: Loaded |
     lhs_all = m.A @ units if m.m else np.zeros(0)
     abs_all = abs(m.A) @ np.abs(units) if m.m else np.zeros(0)
     cons: list[ConstraintRow] = []
+    A = sp.csr_matrix(m.A) if m.m else None
     for i in range(m.m):
         ref = m.ref(i)
         fam = family(ref.family)
         lhs = float(lhs_all[i]) + 0.0  # + 0.0: no -0.0 in reports
         slack = (ref.rhs - lhs if ref.sense == "<=" else lhs - ref.rhs) + 0.0
         scale_ = max(1.0, abs(ref.rhs), float(abs_all[i]))
-        binding = _is_binding(m, i, slack, units, scale_)
+        binding = _is_binding(m, A, i, slack, units, scale_)
         sp_ = None if res.shadow_prices is None else float(res.shadow_prices[i]) + 0.0
         L = m.layer_of_row(i)
         g = L.scenario

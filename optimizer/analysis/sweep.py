@@ -31,6 +31,7 @@ from ..plan import Plan
 from ..schema import Scenario
 from .diagnose import Diagnosis, diagnose
 from .engine import Resolver
+from .parametric import Breakpoint, NotApplicable, exact_line
 from .executor import Executor, OnDone, SerialExecutor
 from .specs import MAX_POINTS, PointScenario, Vary, apply, base_data, make_vary
 
@@ -137,6 +138,10 @@ class SweepResult:
     pairs: list[str]  # every site/chip pair, in column order
     sites: list[str]
     points_total: int | None = None  # points the sweep had to solve (None: all of them are in ``points``)
+    method: str = "points"  # "points": every point solved; "breakpoints": filled from solves at the basis changes
+    method_note: str = ""  # why every point was solved, when the breakpoint method was asked for and did not apply
+    solves: int | None = None  # scenario solves (each point once with "points")
+    breakpoints: list[Breakpoint] | None = None  # the "breakpoints" method's, in increasing order
 
     @property
     def partial(self) -> bool:
@@ -237,20 +242,51 @@ def run(
     on_done: OnDone | None = None,
     diagnoser: Diagnoser | None = None,
     chunk_size: int | None = None,
+    method: str = "auto",
 ) -> SweepResult:
     """Solve every prepared point; ``on_done(n_finished, n_total)`` as points finish.
+
+    ``method``: "auto" fills a 1-D sweep of a continuous scenario's right-hand side (a budget, a
+    capacity, a power limit) exactly from solves at its basis changes
+    (:mod:`optimizer.analysis.parametric`, in this process: it needs a handful of solves), and solves
+    every point otherwise (on ``executor``); "points" always solves every point.
 
     Each infeasible point is diagnosed (conflict and fixes), once per distinct
     scenario. Interrupted (Ctrl-C, or a KeyboardInterrupt from ``on_done``):
     the result holds the points finished so far and ``partial`` is true.
     """
+    if method not in ("auto", "points"):
+        raise ValueError(f"method {method!r}: auto or points")
+    diagnoser = diagnoser or Diagnoser(solver)
+    note = ""
+    if method == "auto":
+        try:
+            line = exact_line(varies, points, base_data(loaded), loaded.path, solver, on_done=on_done)
+        except NotApplicable as e:
+            note = str(e)
+        else:
+            return _from_line(loaded, varies, points, solver, line, diagnoser)
     executor = executor or SerialExecutor()
-    work = PointWork(base_data(loaded), loaded.path, solver, diagnoser or Diagnoser(solver))
+    work = PointWork(base_data(loaded), loaded.path, solver, diagnoser)
     got = executor.run(solve_points, work, [pt.values for pt in points], chunk_size=chunk_size, on_done=on_done)
     out = [SweepPoint(dict(points[i].values), o, d) for i, (o, d) in got.done()]
     s = loaded.scenario
     return SweepResult(loaded, list(varies), out, solver, all_pairs(s), sorted(s.sites),
-                       points_total=None if got.complete else got.total)
+                       points_total=None if got.complete else got.total, method_note=note, solves=len(out))
+
+
+def _from_line(loaded: io.Loaded, varies: list[Vary], points: list[PointScenario], solver: str, line,
+               diagnoser: Diagnoser) -> SweepResult:
+    out = []
+    for pt, plan in zip(points, line.plans):
+        if plan is None:
+            continue  # not reached (interrupted)
+        o = outcome(plan)
+        out.append(SweepPoint(dict(pt.values), o, diagnoser(pt.scenario, plan) if o.status == "infeasible" else None))
+    s = loaded.scenario
+    return SweepResult(loaded, list(varies), out, solver, all_pairs(s), sorted(s.sites),
+                       points_total=len(points) if line.partial else None, method="breakpoints",
+                       solves=line.solves, breakpoints=list(line.breakpoints))
 
 
 def sweep(loaded: io.Loaded, vary_texts: list[str] | tuple[str, ...], solver: str = "highs") -> SweepResult:

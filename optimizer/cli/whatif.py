@@ -54,13 +54,19 @@ json_option = click.option(
     help="Value to vary: START:STOP:COUNT (inclusive), a,b,c, or -20%:+20%:9 around the scenario's value. "
          "Give it twice for a grid.",
 )
+@click.option(
+    "--each-point", is_flag=True,
+    help="Solve every point, also where the sweep could be filled exactly from its breakpoints "
+         "(one varied right-hand side of a continuous scenario).",
+)
 @scenario_options
 @cluster_options
 @report_options
 @json_option
 @debug_option
 @guarded
-def sweep_cmd(file, varies, sets, variants, solver, workers, scheduler, output, force, no_report, as_json, debug) -> None:
+def sweep_cmd(file, varies, each_point, sets, variants, solver, workers, scheduler, output, force, no_report, as_json,
+              debug) -> None:
     """Solve a scenario at every value of one input (or a grid of two); one verified solve per point.
 
     \b
@@ -71,6 +77,10 @@ def sweep_cmd(file, varies, sets, variants, solver, workers, scheduler, output, 
           --vary sites.cn.budget.amount=30e9:50e9:3
       chipalloc sweep scenarios/bytedance-2025.yaml --vary sites.cn.budget.amount=20e9:60e9:400 --workers 2
 
+    A 1-D sweep of a continuous scenario's budget, capacity or power limit is solved only where the
+    plan's basis changes and every point is filled exactly from those solves (the breakpoints are
+    reported); --each-point solves every point instead.
+
     Ctrl-C stops the sweep and writes the points already finished, marked as partial (exit 130).
     """
     check_cluster_options(workers, scheduler)
@@ -79,7 +89,8 @@ def sweep_cmd(file, varies, sets, variants, solver, workers, scheduler, output, 
     vs, points = sweep_mod.prepare(loaded, list(varies))  # every point validated before any solve
     target = report_target(output, no_report, force, file, "-sweep")
     with executor(workers, scheduler, len(points), "points") as ex, progress(len(points), "sweep") as tick:
-        res = sweep_mod.run(loaded, vs, points, solver=solver, executor=ex, on_done=tick)
+        res = sweep_mod.run(loaded, vs, points, solver=solver, executor=ex, on_done=tick,
+                            method="points" if each_point else "auto")
     if res.partial and not res.points:
         note(f"interrupted before any of the {res.n_total:,} points finished; nothing was written")
         sys.exit(INTERRUPTED)

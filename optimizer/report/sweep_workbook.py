@@ -8,6 +8,7 @@ from ..analysis.sweep import SweepResult
 from .about_sheet import add_about_sheet, applied_summary
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet
+from .whatif_out import method_lines
 from .xlsx import (
     FMT_GENERAL, FMT_INT, FMT_MONEY, FMT_NUM, FMT_PCT, HEADER, WRAP_TOP, Book, Sheet, chart, insert_chart, money_header,
 )
@@ -75,22 +76,44 @@ def _sweep_sheet(book: Book, res: SweepResult) -> Sheet:
     for i, row in enumerate(rows, start=2):  # long text wraps in its column instead of running off the page
         for j in range(len(cols) - 2, len(cols) + 1):
             ws.put(i, j, row[j - 1], style=WRAP_TOP)
-    ws.note(last + 2, 1, f"Each row is one verified solve ({res.solver}). Money in {cur}; domestic share on each "
+    how = " ".join(method_lines(res)[:1])
+    ws.note(last + 2, 1, f"{how[0].upper()}{how[1:]}. Money in {cur}; domestic share on each "
                          "site's basis. A point without an optimal plan shows its status and no figures; an "
                          "infeasible one says which rules conflict (Diagnosis) and the smallest change of one "
                          "number that makes it feasible (Fixes: paste after that point's --set).")
     ws.note(last + 3, 1, applied_line(res.loaded))
+    at = last + 4
     if res.partial:
-        ws.note(last + 4, 1, partial_note(res))
+        ws.note(at, 1, partial_note(res))
+        at += 1
+    bp_rows = _breakpoints_table(ws, res, at + 1) if res.breakpoints else None
+    if bp_rows is not None:
+        at = bp_rows[1] + 1
     ws.fit_columns(max_width=40)
     if nv == 1 and n >= 1:
         # charts under the table: the sheet prints one page wide and the charts stay readable
-        at = last + 5
+        at += 1
         cats = ["Sweep", 1, 0, n, 0]
-        line = _line_chart(book, "Effective TOPS", res.varies[0].path, list(res.varies[0].values))
+        values = list(res.varies[0].values)
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            # the varied number on a value axis: points where they are, breakpoints marked where they fall
+            line = chart(book, "scatter", "straight_with_markers")
+            line.set_title({"name": "Effective TOPS", "name_font": {"size": 12}})
+            line.set_y_axis({"name": "effective TOPS", "num_format": "#,##0", "major_gridlines": {"visible": True}})
+            line.set_x_axis(_x_axis(res.varies[0].path, values))
+        else:
+            line = _line_chart(book, "Effective TOPS", res.varies[0].path, values)
         line.add_series({"name": ["Sweep", 0, nv + 1], "values": ["Sweep", 1, nv + 1, n, nv + 1], "categories": cats,
                          "marker": {"type": "circle", "size": 5}, "smooth": False})
-        line.set_legend({"none": True})
+        if bp_rows is not None:
+            first, lastr = bp_rows
+            line.add_series({"name": "Breakpoints", "categories": ["Sweep", first - 1, 0, lastr - 1, 0],
+                             "values": ["Sweep", first - 1, 2, lastr - 1, 2], "line": {"none": True},
+                             "marker": {"type": "diamond", "size": 8, "fill": {"color": "#C00000"},
+                                        "border": {"color": "#C00000"}}})
+            line.set_legend({"position": "bottom", "delete_series": [0]})
+        else:
+            line.set_legend({"none": True})
         insert_chart(ws, at, 1, line, CHART_W, CHART_H)
         if pairs:
             first_units = nv + 3 + len(res.sites)  # 0-based column of the first Units column
@@ -152,6 +175,24 @@ def _grid_sheet(book: Book, res: SweepResult) -> Sheet:
     return ws
 
 
+def _breakpoints_table(ws: Sheet, res: SweepResult, row: int) -> tuple[int, int]:
+    """The breakpoints under the notes: value, kind, effective TOPS and spend there, slopes. Returns its first
+    and last data rows (1-based)."""
+    cur = res.loaded.scenario.currency
+    path = res.varies[0].path
+    ws.put(row, 1, "Breakpoints: where the plan's slope changes (kind value: the slope of effective TOPS too)",
+           bold=True, counts=False)
+    head = [path, "Kind", "Effective TOPS", money_header("Spend", cur), "TOPS per unit before", "TOPS per unit after"]
+    fmts = [value_format([b.value for b in res.breakpoints]), None, FMT_INT, FMT_MONEY, FMT_GENERAL, FMT_GENERAL]
+    for j, h in enumerate(head, start=1):
+        ws.put(row + 1, j, h, style=HEADER, counts=False)
+    for i, b in enumerate(res.breakpoints, start=row + 2):
+        for j, (v, f) in enumerate(zip([b.value, b.kind, b.effective_tops, b.spend, b.slope_before, b.slope_after],
+                                       fmts), start=1):
+            ws.put(i, j, v, f)
+    return row + 2, row + 1 + len(res.breakpoints)
+
+
 def partial_note(res: SweepResult) -> str:
     return (f"PARTIAL SWEEP: interrupted after {len(res.points):,} of {res.n_total:,} points; "
             "only the points that finished are here")
@@ -175,6 +216,7 @@ def build_sweep_workbook(res: SweepResult) -> Book:
             "Analysis": "sweep",
             "Varied": "; ".join(f"{v.path}={v.spec} ({len(v.values)} values)" for v in res.varies),
             "Points": len(res.points) if not res.partial else f"{len(res.points)} of {res.n_total}: {partial_note(res)}",
+            "Method": " ".join(method_lines(res)),
             "Points without an optimal plan": sum(not p.outcome.ok for p in res.points),
         },
     )

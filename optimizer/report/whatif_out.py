@@ -6,6 +6,9 @@ Schemas (stable keys; money in the scenario's reporting currency):
 
     {"schema", "scenario", "file", "solver", "currency", "applied": [...],
      "partial": false|true, "points_done": N, "points_total": N,
+     "method": "breakpoints"|"points", "method_note", "solves": N,
+     "breakpoints": null | [{"value", "kind", "effective_tops", "spend",
+                             "tops_slope_before", "tops_slope_after"}],
      "vary": [{"path", "spec", "base", "values": [...]}],
      "points": [{"values": {PATH: V}, "status", "effective_tops", "spend",
                  "units": {"site/chip": N}, "domestic_share": {SITE: S},
@@ -15,6 +18,14 @@ Schemas (stable keys; money in the scenario's reporting currency):
 ``partial`` is true when the sweep was interrupted (Ctrl-C): ``points`` then
 holds the ``points_done`` points that finished, in sweep order, out of
 ``points_total``.
+
+``method`` "breakpoints": a 1-D sweep of a continuous scenario's right-hand
+side, every point filled exactly from ``solves`` solves at the basis changes
+(:mod:`optimizer.analysis.parametric`); ``breakpoints`` are the parameter values
+where the plan's slope changes (``kind`` "value": the slope of effective TOPS
+changes there; "plan": only the mix of units does). "points": every point
+solved; ``breakpoints`` is null and ``method_note`` says why the breakpoint
+method did not apply (empty when it was not asked for).
 
 ``DIAGNOSIS`` is :meth:`optimizer.analysis.diagnose.Diagnosis.to_dict`, as in
 ``chipalloc solve --json``: ``{"conflict": [NAME], "explanation", "rules",
@@ -79,6 +90,10 @@ def sweep_doc(res: SweepResult, report: str | None = None) -> dict:
         "partial": res.partial,
         "points_done": len(res.points),
         "points_total": res.n_total,
+        "method": res.method,
+        "method_note": res.method_note,
+        "solves": res.solves,
+        "breakpoints": None if res.breakpoints is None else [b.to_dict() for b in res.breakpoints],
         "vary": [{"path": v.path, "spec": v.spec, "base": v.base, "values": list(v.values)} for v in res.varies],
         "points": [
             {
@@ -244,7 +259,7 @@ def sweep_text(res: SweepResult, report: str | None = None) -> str:
     cur = s.currency
     head = [f"chipalloc sweep: {s.name}"] + applied_line(res.loaded)
     head += [partial_line(res)] if res.partial else []
-    head += [f"{len(res.points)} points, each a verified {res.solver} solve", ""]
+    head += method_lines(res) + [""]
     headers = [v.path for v in res.varies] + ["status", "effective TOPS", "spend", "binding"]
     rows = [
         [num(p.values[v.path]) for v in res.varies]
@@ -258,6 +273,24 @@ def sweep_text(res: SweepResult, report: str | None = None) -> str:
     if report:
         lines += ["", f"workbook: {report}"]
     return "\n".join(lines)
+
+
+def method_lines(res: SweepResult) -> list[str]:
+    """How the points were obtained (terminal, and the workbook's note): solved each, or filled at breakpoints."""
+    n = len(res.points)
+    if res.method == "breakpoints":
+        out = [f"{n} points, every one exact and verified, from {res.solves} {res.solver} solves at the basis changes "
+               f"(a continuous right-hand side: the plan is linear between breakpoints)"]
+        bps = res.breakpoints or []
+        if bps:
+            path = res.varies[0].path
+            out.append(f"breakpoints of {path} (the plan's slope changes; * where effective TOPS's does): "
+                       + ", ".join(num(float(f"{b.value:.10g}")) + ("*" if b.kind == "value" else "") for b in bps))
+        else:
+            out.append("no breakpoint in the range: the plan is linear in it")
+        return out
+    why = f" ({res.method_note}, so no breakpoints)" if res.method_note else ""
+    return [f"{n} points, each a verified {res.solver} solve{why}"]
 
 
 def _binding_cell(p) -> str:

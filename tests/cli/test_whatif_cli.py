@@ -423,3 +423,44 @@ def test_tornado_infeasible_base_prints_the_diagnosis_like_solve():
     assert solved.stderr.strip() in res.stderr  # the same conflict and fixes as solve prints
     assert "--set sites.cn.budget.amount=2000" in res.stderr and "nothing to swing" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+# --------------------------------------------------------------------------- sweep: exact breakpoints
+THREE = str(FIXTURES / "parametric_three.yaml")
+
+
+def test_a_continuous_budget_sweep_reports_its_breakpoints(tmp_path):
+    out = tmp_path / "three.xlsx"
+    doc = jdoc(run("sweep", THREE, "--vary", "sites.cn.budget.amount=100:4000:40", "--json", "-o", str(out)))
+    assert doc["method"] == "breakpoints" and doc["solves"] == 3 and doc["method_note"] == ""
+    assert [b["value"] for b in doc["breakpoints"]] == pytest.approx([1000, 2000])
+    assert [b["kind"] for b in doc["breakpoints"]] == ["value", "value"]
+    assert [b["effective_tops"] for b in doc["breakpoints"]] == pytest.approx([10000, 17500])
+    assert [b["tops_slope_after"] for b in doc["breakpoints"]] == pytest.approx([7.5, 4])
+    assert doc["points"][25]["effective_tops"] == pytest.approx(17500 + 4 * 600)  # B = 2600, by hand
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(out)["Sweep"]
+    title = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value).startswith("Breakpoints"))
+    assert [c.value for c in ws[title + 1]][:3] == ["sites.cn.budget.amount", "Kind", "Effective TOPS"]
+    assert [[ws.cell(r, c).value for c in (1, 2, 3)] for r in (title + 2, title + 3)] == [
+        [pytest.approx(1000), "value", pytest.approx(10000)], [pytest.approx(2000), "value", pytest.approx(17500)]]
+    (chart,) = [c for c in ws._charts if c.tagname == "scatterChart"]
+    assert len(chart.series) == 2  # the points, and the breakpoints marked on them
+
+
+def test_each_point_solves_every_point_with_the_same_values():
+    exact = jdoc(run("sweep", THREE, "--vary", "sites.cn.budget.amount=100:4000:9", "--json", "--no-report"))
+    each = jdoc(run("sweep", THREE, "--vary", "sites.cn.budget.amount=100:4000:9", "--json", "--no-report",
+                    "--each-point"))
+    assert each["method"] == "points" and each["solves"] == 9 and each["breakpoints"] is None
+    for a, b in zip(exact["points"], each["points"]):
+        assert a["effective_tops"] == pytest.approx(b["effective_tops"], rel=1e-12)
+        assert a["units"] == pytest.approx(b["units"], abs=1e-9)
+
+
+def test_a_whole_lot_sweep_says_why_it_has_no_breakpoints():
+    res = run("sweep", BASELINE, "--vary", "sites.cn.budget.amount=30e9,40e9", "--no-report")
+    assert res.exit_code == 0
+    assert "each a verified highs solve (whole lots" in res.stderr and "no breakpoints" in res.stderr
