@@ -60,6 +60,8 @@ AFFINE_REL = 1e-12  # the right-hand sides must be affine in the parameter to th
 FEAS_TOL = 1e-9  # a basic value within this (relative to its scale) of its bound counts as at the bound
 SLOPE_REL = 1e-9  # slopes equal to this (relative) are the same slope: no breakpoint
 TOUCH_REL = 1e-9  # interval ends this close (relative to the range) touch
+HOW_RHS = "a right-hand side of a continuous scenario: the plan is linear between breakpoints"
+HOW_OBJECTIVE = "an objective coefficient of a continuous scenario: the plan stays the same between breakpoints"
 MAX_GAP_PROBES = 200  # solves spent looking for intervals between requested points (then gaps are reported)
 
 
@@ -69,7 +71,12 @@ class NotApplicable(Exception):
 
 @dataclass
 class Interval:
-    """A parameter interval on which the plan is ``units + (t - at) * slope`` (closed, maybe one-sided)."""
+    """A parameter interval on which the plan is ``units + (t - at) * slope``.
+
+    A right-hand side moves the plan on a closed interval. An objective coefficient keeps it
+    (``slope`` 0) on the open interval and at ``at`` (``open_ends``): at an end the optimal face grows,
+    and the least-spend plan there may be another one, so a point exactly at an end is solved.
+    """
 
     lo: float
     hi: float
@@ -80,12 +87,23 @@ class Interval:
     tops_slope: float
     spend: float
     spend_slope: float
+    open_ends: bool = False
+    # an objective coefficient moves the duals: shadow prices y + (t - at) y', reduced costs d + (t - at) d'
+    y: np.ndarray | None = None
+    y_slope: np.ndarray | None = None
+    d: np.ndarray | None = None
+    d_slope: np.ndarray | None = None
 
     def tops_at(self, t: float) -> float:
         return self.tops + (t - self.at) * self.tops_slope
 
     def spend_at(self, t: float) -> float:
         return self.spend + (t - self.at) * self.spend_slope
+
+    def covers(self, t: float, tol: float) -> bool:
+        if self.open_ends and abs(t - self.at) > tol:
+            return self.lo + tol < t < self.hi - tol
+        return self.lo - tol <= t <= self.hi + tol
 
 
 @dataclass
@@ -98,7 +116,7 @@ class Breakpoint:
 
     value: float
     effective_tops: float
-    spend: float
+    spend: float | None  # None where the plan jumps there (an objective coefficient)
     slope_before: float  # d effective TOPS / d parameter on the left
     slope_after: float
     kind: str = "value"
@@ -117,6 +135,7 @@ class ExactLine:
     intervals: list[Interval] = field(default_factory=list)
     unresolved: list[tuple[float, float]] = field(default_factory=list)  # gaps left unexplored (probe budget)
     partial: bool = False  # interrupted (Ctrl-C): some plans are None, breakpoints are those found so far
+    how: str = ""  # what was varied and what that means for the plan, in words
 
 
 @dataclass
@@ -150,14 +169,16 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(same | near))
 
 
-def _same_shape(s: _Shape, m: model_mod.Model) -> str | None:
+def _same_shape(s: _Shape, m: model_mod.Model, cost: bool | None) -> str | None:
+    """Why ``m`` differs from ``s`` in more than one right-hand side (``cost`` False) or the objective (True)
+    may; None when it does not (``cost`` None: check only what neither may change)."""
     if m.n != s.n or m.m != s.m or tuple(m.rows.sense) != s.sense:
         return "the varied number adds or removes rows or columns"
     A = m.A.tocsr()
-    if A.shape != s.A.shape or abs(A - s.A).max() > SAME_REL * max(1.0, abs(s.A).max()):
+    if A.shape != s.A.shape or (A.nnz and abs(A - s.A).max() > SAME_REL * max(1.0, abs(s.A).max())):
         return "the varied number changes the constraint matrix: a price, a share or a per-unit figure"
-    if not _close(m.c, s.c):
-        return "the varied number changes the objective"
+    if cost is False and not _close(m.c, s.c):
+        return "the varied number changes both a right-hand side and the objective"
     if not _close(m.spend, s.spend):
         return "the varied number changes the spend per unit: a price"
     if not (_close(m.var.lower, s.lower) and _close(m.var.upper, s.upper)):
@@ -204,20 +225,30 @@ def exact_line(
     if m0.c2 is not None:
         raise NotApplicable("the cvar / worst-outcome measure adds a second objective stage")
     shape = _shape(m0)
-    for m, _ in models[1:]:
-        why = _same_shape(shape, m)
-        if why:
-            raise NotApplicable(why)
     order = np.argsort(ts)
     t_lo, t_hi = ts[order[0]], ts[order[-1]]
-    rhs_lo, rhs_hi = models[order[0]][0].rows.rhs, models[order[-1]][0].rows.rhs
-    k = (np.asarray(rhs_hi, float) - np.asarray(rhs_lo, float)) / (t_hi - t_lo)
+    m_lo, m_hi = models[order[0]][0], models[order[-1]][0]
+    why = _same_shape(shape, m_hi, None)
+    if why:
+        raise NotApplicable(why)
+    rhs_moves = not _close(m_hi.rows.rhs, m_lo.rows.rhs)
+    cost = not rhs_moves and not _close(m_hi.c, m_lo.c)
+    for m, _ in models[1:]:
+        why = _same_shape(shape, m, cost)
+        if why:
+            raise NotApplicable(why)
+    lo_v, hi_v, now = (m_lo.c, m_hi.c, "c") if cost else (m_lo.rows.rhs, m_hi.rows.rhs, "rhs")
+    k = (np.asarray(hi_v, float) - np.asarray(lo_v, float)) / (t_hi - t_lo)
     for t, (m, _) in zip(ts, models):
-        want = rhs_lo + (t - t_lo) * k
-        if not np.all(np.abs(m.rows.rhs - want) <= AFFINE_REL * np.maximum(1.0, np.abs(want))):
-            raise NotApplicable("the right-hand sides are not affine in the varied number")
+        want = lo_v + (t - t_lo) * k
+        got = m.c if cost else m.rows.rhs
+        if not np.all(np.abs(got - want) <= AFFINE_REL * np.maximum(1.0, np.abs(want))):
+            raise NotApplicable("the objective is not affine in the varied number" if cost else
+                                "the right-hand sides are not affine in the varied number")
     if not np.any(k):
         raise NotApplicable("the varied number does not enter the model")
+    if cost and not rhs_moves and any(not _close(m.rows.rhs, m_lo.rows.rhs) for m, _ in models):
+        raise NotApplicable("the varied number changes both a right-hand side and the objective")
 
     width = t_hi - t_lo
     held = solvers if solvers is not None else {}
@@ -242,7 +273,8 @@ def exact_line(
         res = s.solve()
         iv = None
         if res.ok:
-            iv = _interval(s, m, res, k, t, t_lo, t_hi, width)
+            iv = (_cost_interval(s, m, res, k, t, t_lo, t_hi, width) if cost
+                  else _interval(s, m, res, k, t, t_lo, t_hi, width))
         plan = finish(sc, m, res, None, outs, solver, raise_on_status=False, duals=True,
                       solver_obj=s) if want_plan else None
         return plan, iv, res
@@ -252,8 +284,12 @@ def exact_line(
         t = ts[i]
         units = iv.units + (t - iv.at) * iv.slope
         units = np.where(np.abs(units) <= 1e-12 * np.maximum(1.0, np.abs(iv.units)), 0.0, units)
-        r = SolveResult(Status.OPTIMAL, res.solver, units, float(np.dot(m.c, units)), res.shadow_prices,
-                        res.reduced_costs, res.dual_basis, res.solver_version, extra=dict(res.extra))
+        pis, djs = res.shadow_prices, res.reduced_costs
+        if iv.y is not None:  # an objective coefficient: the duals move with it
+            pis = iv.y + (t - iv.at) * iv.y_slope + 0.0
+            djs = iv.d + (t - iv.at) * iv.d_slope + 0.0
+        r = SolveResult(Status.OPTIMAL, res.solver, units, float(np.dot(m.c, units)), pis, djs, res.dual_basis,
+                        res.solver_version, extra=dict(res.extra))
         try:
             return finish(points[i].scenario, m, r, None, outs, solver, raise_on_status=False, duals=True)
         except VerificationError:
@@ -284,7 +320,7 @@ def exact_line(
             if iv is None:
                 continue
             intervals.append(iv)
-            while pos < len(order) and ts[int(order[pos])] <= iv.hi:
+            while pos < len(order) and iv.covers(ts[int(order[pos])], TOUCH_REL * width):
                 j = int(order[pos])
                 got = fill(j, iv, res)
                 if got is None:
@@ -318,8 +354,9 @@ def exact_line(
     except KeyboardInterrupt:
         partial = True
     intervals.sort(key=lambda v: (v.lo, v.hi))
+    how = (HOW_OBJECTIVE if cost else HOW_RHS)
     return ExactLine(list(plans), _breakpoints(intervals, t_lo, t_hi, width), solves, filled, intervals, unresolved,
-                     partial)
+                     partial, how)
 
 
 def _first_gap(intervals: list[Interval], t_lo: float, t_hi: float, width: float,
@@ -353,14 +390,17 @@ def _breakpoints(intervals: list[Interval], t_lo: float, t_hi: float, width: flo
         if not (t_lo + tol < t < t_hi - tol):
             continue
         scale = max(1.0, float(np.abs(a.slope).max(initial=0.0)), float(np.abs(b.slope).max(initial=0.0)))
-        same_plan = bool(np.all(np.abs(a.slope - b.slope) <= SLOPE_REL * scale))
+        ua, ub = a.units + (t - a.at) * a.slope, b.units + (t - b.at) * b.slope
+        same_plan = bool(np.all(np.abs(a.slope - b.slope) <= SLOPE_REL * scale)) and bool(
+            np.all(np.abs(ua - ub) <= SLOPE_REL * np.maximum(1.0, np.maximum(np.abs(ua), np.abs(ub)))))
         sa, sb = _slope(a, width), _slope(b, width)
         same_value = abs(sa - sb) <= SLOPE_REL * max(abs(sa), abs(sb), 1e-300) or sa == sb
         if same_plan and same_value:
             continue  # a degenerate basis change: the same plan line
         if out and abs(out[-1].value - t) <= tol:
             continue
-        out.append(Breakpoint(t, a.tops_at(t), a.spend_at(t), sa, sb, "plan" if same_value else "value"))
+        spend = None if (a.open_ends or b.open_ends) else a.spend_at(t)
+        out.append(Breakpoint(t, a.tops_at(t), spend, sa, sb, "plan" if same_value else "value"))
     return out
 
 
@@ -455,3 +495,75 @@ def _ratio(g: np.ndarray, dg: np.ndarray, t0: float, lo: float, hi: float, scale
     if inc.any():
         lo = max(lo, float(np.max(t0 - g[inc] / dg[inc])))
     return lo, hi
+
+
+def _cost_interval(s: Solver, m: model_mod.Model, res: SolveResult, k: np.ndarray, t0: float,
+                   t_lo: float, t_hi: float, width: float) -> Interval | None:
+    """The parameter interval around ``t0`` over which the solved plan stays optimal while the objective
+    moves by ``k`` per unit of the parameter (an objective coefficient), and the duals on it.
+
+    An optimal basis at the plan (HiGHS crossover from the plan, as the sensitivity report does) gives
+    the duals ``y`` (rows) and reduced costs ``d`` and their rates of change ``y'``, ``d'`` (one solve
+    each with the transposed basis matrix); the plan stays optimal while every non-basic column keeps
+    its reduced cost's sign and every tight row its dual's sign (the dual ratio test)."""
+    from ..solve.highs import ranging
+
+    prob = s.prob
+    lots = np.asarray(res.units, float) / prob.col_scale
+    got = ranging(prob, target_lots=lots)
+    if got is None:
+        return None
+    x_h, _, _, _, col_basic, row_basic, _ = got
+    if not np.allclose(x_h[: m.n] * prob.col_scale, res.units, rtol=1e-7, atol=1e-7):
+        return None  # the basis found is at another optimal plan
+    n, mm = m.n, m.m
+    col_basic = np.asarray(col_basic[:n], dtype=bool)
+    row_basic = np.asarray(row_basic[:mm], dtype=bool)
+    Bc, Nr = np.flatnonzero(col_basic), np.flatnonzero(~row_basic)
+    if Bc.size != Nr.size:
+        return None
+    A = sp.csr_matrix(m.A) if mm else sp.csr_matrix((0, n))
+    c = np.asarray(m.c, float)
+    y, yk = np.zeros(mm), np.zeros(mm)
+    if Bc.size:
+        MT = A[Nr][:, Bc].T
+        try:
+            if Bc.size <= 400:
+                lu = scipy.linalg.lu_factor(MT.toarray())
+                y[Nr] = scipy.linalg.lu_solve(lu, c[Bc])
+                yk[Nr] = scipy.linalg.lu_solve(lu, k[Bc])
+            else:
+                MT = sp.csc_matrix(MT)
+                y[Nr] = spla.spsolve(MT, c[Bc])
+                yk[Nr] = spla.spsolve(MT, k[Bc])
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            return None
+        if not (np.all(np.isfinite(y)) and np.all(np.isfinite(yk))):
+            return None
+    d = c - A.T @ y
+    dk = k - A.T @ yk
+    x0 = np.asarray(res.units, float)
+    lower, upper = np.asarray(m.var.lower, float), np.asarray(m.var.upper, float)
+    nb = np.flatnonzero(~col_basic)
+    tolx = 1e-9 * np.maximum(1.0, np.abs(x0[nb]))
+    at_lo = np.isfinite(lower[nb]) & (np.abs(x0[nb] - lower[nb]) <= tolx)
+    at_up = np.isfinite(upper[nb]) & (np.abs(x0[nb] - upper[nb]) <= tolx)
+    if np.any(~at_lo & ~at_up):
+        return None  # a non-basic column between its bounds: not a basis of this plan
+    scale_c = np.maximum(1.0, np.abs(c) + abs(A).T @ np.abs(y)) if mm else np.maximum(1.0, np.abs(c))
+    lo, hi = t_lo, t_hi
+    # maximisation: at its lower bound a column needs d <= 0, at its upper d >= 0 (fixed: either)
+    only_lo = nb[at_lo & ~at_up]
+    only_up = nb[at_up & ~at_lo]
+    lo, hi = _ratio(-d[only_lo], -dk[only_lo], t0, lo, hi, scale_c[only_lo], width)
+    lo, hi = _ratio(d[only_up], dk[only_up], t0, lo, hi, scale_c[only_up], width)
+    if Nr.size:
+        le = np.array([m.rows.sense[i] == "<=" for i in Nr], dtype=bool)
+        sign = np.where(le, 1.0, -1.0)  # a tight <= row has y >= 0, a tight >= row y <= 0
+        scale_y = np.maximum(1.0, np.abs(y[Nr]) + float(np.abs(c).max(initial=0.0)))
+        lo, hi = _ratio(sign * y[Nr], sign * yk[Nr], t0, lo, hi, scale_y, width)
+    if not (lo <= t0 <= hi):
+        return None
+    spend = np.asarray(m.spend, float)
+    return Interval(lo, hi, t0, x0, np.zeros(n), float(c @ x0), float(k @ x0), float(spend @ x0), 0.0,
+                    open_ends=True, y=y, y_slope=yk, d=d, d_slope=dk)

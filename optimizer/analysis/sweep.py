@@ -139,7 +139,7 @@ class SweepResult:
     sites: list[str]
     points_total: int | None = None  # points the sweep had to solve (None: all of them are in ``points``)
     method: str = "points"  # "points": every point solved; "breakpoints": filled from solves at the basis changes
-    method_note: str = ""  # why every point was solved, when the breakpoint method was asked for and did not apply
+    method_note: str = ""  # "breakpoints": what was varied; "points": why the breakpoint method did not apply
     solves: int | None = None  # scenario solves (each point once with "points")
     breakpoints: list[Breakpoint] | None = None  # the "breakpoints" method's, in increasing order
 
@@ -286,7 +286,7 @@ def _from_line(loaded: io.Loaded, varies: list[Vary], points: list[PointScenario
     s = loaded.scenario
     return SweepResult(loaded, list(varies), out, solver, all_pairs(s), sorted(s.sites),
                        points_total=len(points) if line.partial else None, method="breakpoints",
-                       solves=line.solves, breakpoints=list(line.breakpoints))
+                       method_note=line.how, solves=line.solves, breakpoints=list(line.breakpoints))
 
 
 def sweep(loaded: io.Loaded, vary_texts: list[str] | tuple[str, ...], solver: str = "highs") -> SweepResult:

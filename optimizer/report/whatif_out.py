@@ -20,12 +20,14 @@ holds the ``points_done`` points that finished, in sweep order, out of
 ``points_total``.
 
 ``method`` "breakpoints": a 1-D sweep of a continuous scenario's right-hand
-side, every point filled exactly from ``solves`` solves at the basis changes
-(:mod:`optimizer.analysis.parametric`); ``breakpoints`` are the parameter values
-where the plan's slope changes (``kind`` "value": the slope of effective TOPS
-changes there; "plan": only the mix of units does). "points": every point
-solved; ``breakpoints`` is null and ``method_note`` says why the breakpoint
-method did not apply (empty when it was not asked for).
+side or objective coefficient, every point filled exactly from ``solves``
+solves at the basis changes (:mod:`optimizer.analysis.parametric`);
+``breakpoints`` are the parameter values where the plan's slope changes
+(``kind`` "value": the slope of effective TOPS changes there; "plan": only the
+mix of units does; ``spend`` is null where the plan jumps, at a breakpoint of an
+objective coefficient), and ``method_note`` says what was varied. "points":
+every point solved; ``breakpoints`` is null and ``method_note`` says why the
+breakpoint method did not apply (empty when it was not asked for).
 
 ``DIAGNOSIS`` is :meth:`optimizer.analysis.diagnose.Diagnosis.to_dict`, as in
 ``chipalloc solve --json``: ``{"conflict": [NAME], "explanation", "rules",
@@ -280,7 +282,7 @@ def method_lines(res: SweepResult) -> list[str]:
     n = len(res.points)
     if res.method == "breakpoints":
         out = [f"{n} points, every one exact and verified, from {res.solves} {res.solver} solves at the basis changes "
-               f"(a continuous right-hand side: the plan is linear between breakpoints)"]
+               f"({res.method_note})"]
         bps = res.breakpoints or []
         if bps:
             path = res.varies[0].path

@@ -79,6 +79,38 @@ def test_breakpoints_between_requested_points_are_found_by_probing_the_gap():
     assert ex.solves == 3
 
 
+def hand_tops_of_a(t: float) -> float:
+    """Effective TOPS at budget 1500 when a has t INT8 TOPS (t / 10 per CNY against b's 7.5 and c's 4)."""
+    if t <= 40:
+        return 7500 + 40 * 50  # b (CNY 1,000), then c with the other 500
+    if t <= 75:
+        return 7500 + 50 * t  # b, then 50 units of a
+    return 100 * t + 25 * 150  # a's 100 units (CNY 1,000), then 25 of b
+
+
+def test_an_objective_sweep_keeps_each_plan_on_its_interval_with_the_hand_breakpoints():
+    _, _, points, ex = line(THREE, "chips.a.int8_tops=7:400:80")  # no point falls exactly on 40 or 75
+    assert [b.value for b in ex.breakpoints] == pytest.approx([40, 75], rel=1e-12)
+    assert [s for b in ex.breakpoints for s in (b.slope_before, b.slope_after)] == pytest.approx([0, 50, 50, 100])
+    assert all(b.spend is None for b in ex.breakpoints)  # the plan jumps there
+    assert ex.solves <= len(ex.breakpoints) + 2
+    for pt, plan in zip(points, ex.plans):
+        t = pt.values["chips.a.int8_tops"]
+        assert plan.totals["effective_tops"] == pytest.approx(hand_tops_of_a(t), rel=1e-12)
+        assert plan.totals["spend"] == pytest.approx(1500, rel=1e-12)
+        assert plan.optimality["certificate"] == "lp-duality"  # the moved duals certify each filled plan
+
+
+def test_a_point_exactly_at_an_objective_breakpoint_is_solved_not_filled():
+    # 40 and 75 are requested: there the optimal face is wider (30's plan is not the cheapest at 40), so those
+    # points get their own solve; a plan solved at a breakpoint still fills the interval beyond it (it is the
+    # cheapest on the wider face, so on the narrower one too)
+    _, _, points, ex = line(THREE, "chips.a.int8_tops=30,40,50,75,90")
+    assert [p.totals["effective_tops"] for p in ex.plans] == pytest.approx([hand_tops_of_a(t) for t in
+                                                                            (30, 40, 50, 75, 90)])
+    assert ex.solves == 4 and ex.filled == 1  # 30, 40 (whose plan also fills 50), 75 and 90
+
+
 def point_by_point(points):
     r = Resolver("highs")
     return [r.plan(p.scenario) for p in points]
@@ -91,6 +123,10 @@ def point_by_point(points):
     (SCENARIOS / "global-2025.yaml", ["integer_units=false"], "vendors.huawei.capacity_units=0:2e6:120"),
     # outcomes: the budget moves a row in every outcome at once
     (RISK, [], "sites.cn.budget.amount=10e9:60e9:60"),
+    # objective coefficients
+    (BASELINE, ["integer_units=false"], "vendors.huawei.delivery_rate=0.3:1:100"),
+    (SCENARIOS / "global-2025.yaml", ["integer_units=false"], "flexibility.asic=0.2:1:120"),
+    (RISK, [], "flexibility.asic=0.2:1:60"),
 ])
 def test_filled_points_equal_point_by_point_solves(file, sets, vary):
     _, _, points, ex = line(file, vary, sets)
@@ -116,7 +152,6 @@ def test_the_baseline_budget_sweep_of_1000_points_needs_breakpoints_plus_two_sol
 @pytest.mark.parametrize("file, sets, varies, why", [
     (BASELINE, [], ["sites.cn.budget.amount=30e9:50e9:3"], "whole lots"),
     (THREE, [], ["chips.a.unit_price=5:15:3"], "constraint matrix"),
-    (THREE, [], ["chips.a.int8_tops=50:150:3"], "objective"),
     (THREE, [], ["sites.cn.budget.amount=1000:2000:3", "vendors.va.capacity_units=50,100"], "grid"),
     (RISK, ["uncertainty.risk.measure=cvar"], ["sites.cn.budget.amount=30e9:50e9:3"], "cvar"),
     (THREE, [], ["sites.cn.budget.amount=1000"], "one-point"),
@@ -201,6 +236,10 @@ def test_filled_points_equal_point_by_point_on_random_scenarios(prices, tops, ca
     loaded = io.load(THREE, sets=sets)
     vs, points = prepare(loaded, [f"sites.cn.budget.amount=10:{hi}:37"])
     ex = exact_line(vs, points, base_data(loaded), loaded.path)
+    check_random(ex, points)
+
+
+def check_random(ex, points):
     ref = point_by_point(points)
     for plan, want in zip(ex.plans, ref):
         assert plan.status == want.status
@@ -208,3 +247,22 @@ def test_filled_points_equal_point_by_point_on_random_scenarios(prices, tops, ca
             assert plan.totals["effective_tops"] == pytest.approx(want.totals["effective_tops"], rel=1e-9, abs=1e-9)
             assert plan.totals["spend"] == pytest.approx(want.totals["spend"], rel=1e-9, abs=1e-9)
     assert ex.solves <= len(ex.breakpoints) + 2 + sum(p.status != "optimal" for p in ref)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prices=st.lists(st.integers(5, 40), min_size=3, max_size=3),
+    tops=st.lists(st.integers(20, 300), min_size=2, max_size=2),
+    caps=st.lists(st.integers(10, 200), min_size=2, max_size=2),
+    budget=st.integers(100, 8000),
+    hi=st.integers(30, 600),
+)
+def test_objective_sweeps_equal_point_by_point_on_random_scenarios(prices, tops, caps, budget, hi):
+    sets = [f"chips.{c}.unit_price={p}" for c, p in zip("abc", prices)]
+    sets += [f"chips.{c}.int8_tops={t}" for c, t in zip("bc", tops)]
+    sets += [f"vendors.va.capacity_units={caps[0]}", f"vendors.vb.capacity_units={caps[1]}",
+             f"sites.cn.budget.amount={budget}", "sites.cn.domestic_min_share=0.3"]
+    loaded = io.load(THREE, sets=sets)
+    vs, points = prepare(loaded, [f"chips.a.int8_tops=1:{hi}:29"])
+    check_random(exact_line(vs, points, base_data(loaded), loaded.path), points)

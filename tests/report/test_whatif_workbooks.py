@@ -33,7 +33,7 @@ def col(ws, name: str) -> int:
 
 
 def refs(chart) -> list[str]:
-    return [s.val.numRef.f for s in chart.series]
+    return [(s.yVal if s.yVal is not None else s.val).numRef.f for s in chart.series]  # scatter: yVal
 
 
 def test_sweep_one_vary(tmp_path):
@@ -54,8 +54,11 @@ def test_sweep_one_vary(tmp_path):
     assert "budget" not in (ws.cell(2, len(h)).value or "") and "capacity[dom]" in ws.cell(2, len(h)).value
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     kinds = {type(c).__name__: c for c in ws._charts}
-    assert set(kinds) == {"LineChart", "BarChart"}
-    assert refs(kinds["LineChart"]) == ["Sweep!$C$2:$C$4"]
+    # a numeric varied value: a scatter chart, the points where their values fall (a minimum of 0 has no row, so
+    # every point is solved and there are no breakpoints to mark)
+    assert set(kinds) == {"ScatterChart", "BarChart"}
+    assert res.method == "points" and "adds or removes rows" in res.method_note
+    assert refs(kinds["ScatterChart"]) == ["Sweep!$C$2:$C$4"]
     bar = kinds["BarChart"]
     assert bar.grouping == "stacked" and len(bar.series) == 2  # one series per chip and site bought
     about = {r[0].value: r[1].value for r in wb["About"].iter_rows(min_row=2)}
