@@ -11,6 +11,8 @@ line when the file's :class:`~optimizer.loader.Source` is given).
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from .errors import InputError, Problem, ScenarioWarning, place
 from .loader import Source
 from .overrides import replaced, set_path
@@ -18,12 +20,28 @@ from .schema import Scenario, model_at
 from .validate import Origin, validate_data
 
 
+_RECENT: OrderedDict[int, tuple[Scenario, dict[str, Scenario]]] = OrderedDict()
+RECENT_MAX = 64  # scenarios whose outcomes are kept (a what-if validates a point, then solves it)
+
+
 def outcome_scenarios(s: Scenario, data: dict | None = None, file: str | None = None) -> dict[str, Scenario]:
-    """Validated scenario per outcome, in file order. ``data``: the base's raw data (else dumped from ``s``)."""
+    """Validated scenario per outcome, in file order. ``data``: the base's raw data (else dumped from ``s``).
+
+    The outcomes of the last ``RECENT_MAX`` scenarios are kept (by identity: the scenario object
+    itself is held), so a what-if point validated with its outcomes and then solved builds them once.
+    """
     if s.uncertainty is None:
         return {}
+    hit = _RECENT.get(id(s))
+    if hit is not None and hit[0] is s:
+        _RECENT.move_to_end(id(s))
+        return dict(hit[1])
     raw = data if data is not None else s.model_dump(mode="python", by_alias=True)
-    return build(raw, s, file=file)[0]
+    out = build(raw, s, file=file)[0]
+    _RECENT[id(s)] = (s, out)
+    while len(_RECENT) > RECENT_MAX:
+        _RECENT.popitem(last=False)
+    return dict(out)
 
 
 # entities an outcome may change but not add or remove: (collection, noun, the value that switches one off)

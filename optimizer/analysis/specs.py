@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .. import io
+from ..outcomes import outcome_scenarios
 from ..validate import Origin
 from ..errors import InputError, Problem
 from ..schema import Scenario, annotation_at, value_at  # noqa: F401 - value_at re-exported
@@ -241,6 +242,8 @@ def apply(data: dict, values: dict[str, Any], file: str | None, origin: str = "-
         new = io.set_path(new, p, v, file=file, origin=origin)
     try:
         sc = io.validate_data(new, file=file, overrides={p: Origin(f"{origin} {p}={_show(v)}") for p, v in values.items()})
+        if sc.uncertainty is not None:  # each outcome is the point with its changes: valid too, before any solve
+            outcome_scenarios(sc, data=new, file=file)
     except InputError as e:
         point = ", ".join(f"{p}={_show(v)}" for p, v in values.items())
         raise InputError(

@@ -276,3 +276,14 @@ def test_an_interrupted_sweep_keeps_the_points_that_finished(dask_ex, where):
     assert order == sorted(order)  # in sweep order
     for i, p in zip(order, got.points):  # each kept point is that point's answer
         assert p.outcome == outcome(fresh_plan(pts[i].scenario, "highs")) and p.diagnosis is None
+
+
+def test_a_point_whose_outcomes_break_is_bad_input_before_any_solve():
+    # the risk scenario's outcomes change Huawei's capacity per quarter; a single number at the path removes the
+    # quarters the outcomes name, so every point's outcomes are invalid: refused while preparing, naming the point
+    loaded = io.load(SCENARIOS / "bytedance-2025-risk.yaml")
+    with pytest.raises(InputError) as e:
+        prepare(loaded, ["vendors.huawei.capacity_units=0:400000:5"])
+    text = str(e.value)
+    assert "at vendors.huawei.capacity_units=0: unknown path" in text and "bytedance-2025-risk.yaml" in text
+    assert "uncertainty.outcomes.denied_ample_huawei.changes.vendors.huawei.capacity_units.2025q1" in text
