@@ -9,7 +9,7 @@ decisions of consecutive periods (:mod:`optimizer.report.period_tables`).
 """
 from __future__ import annotations
 
-from ..plan import Plan
+from ..plan import OPTIMALITY_REL_TOL, Plan
 from .period_tables import compliance_runs, extended, objective_text, periods_shown, site_periods
 
 
@@ -57,7 +57,7 @@ def summary(plan: Plan, report: str | None = None) -> str:
     ]
     opt = plan.optimality or {}
     if opt.get("certificate") == "lp-duality":
-        out.append(f"optimality: proven by LP duality (gap {opt['gap']:.1e}, within the 1e-7 tie-break tolerance)")
+        out.append(f"optimality: proven by LP duality (gap {opt['gap']:.1e}; the check allows {OPTIMALITY_REL_TOL:g})")
     elif opt.get("certificate") == "relaxation-bound":
         out.append(f"optimality: whole lots reach {100 * (1 - opt['gap']):.5f}% of the continuous bound ({opt['bound']:,.0f} effective TOPS)")
     if opt.get("tie_break"):
