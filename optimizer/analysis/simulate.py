@@ -56,6 +56,8 @@ class SimulationResult:
     plan_effective_tops: float  # the plan's own objective (its risk measure, or effective TOPS)
     shared_orders: list[dict] = field(default_factory=list)
     partial: bool = False
+    measure: str | None = None  # the risk measure the plan maximised (None: a plan without outcomes)
+    solver_version: str | None = None
 
     @property
     def values(self) -> np.ndarray:
@@ -108,7 +110,7 @@ class SimulationResult:
         return {
             "schema": SCHEMA, "scenario": self.scenario, "solver": self.solver, "seed": self.seed,
             "draws": self.draws_requested, "draws_done": len(self.draws), "partial": self.partial,
-            "target": self.target, "plan_effective_tops": self.plan_effective_tops,
+            "target": self.target, "plan_effective_tops": self.plan_effective_tops, "measure": self.measure,
             "effective_tops": self.stats(), "prob_below_target": self.prob_below_target(),
             "contributions": self.contributions(), "outcomes": self.by_outcome(),
             "shared_orders": self.shared_orders,
@@ -227,14 +229,55 @@ def run_draws(work: SimWork, chunk: list[int]):
 
 
 def prepare(loaded: Loaded | Scenario, solver: str = "highs") -> tuple[Plan, SimWork]:
-    """The plan to simulate and the work every draw shares."""
+    """The plan to simulate and the work every draw shares.
+
+    Raises InfeasibleError (with ``.diagnosis``, as solve's) / UnboundedError when the scenario has no optimal plan.
+    """
     s = loaded.scenario if isinstance(loaded, Loaded) else loaded
     outcomes = outcome_scenarios(loaded if isinstance(loaded, Loaded) else None, s)
-    plan = make_plan(loaded, solver=solver, duals=False)
+    plan = make_plan(loaded, solver=solver, duals=False, raise_on_status=False)
+    if not plan.result.ok:
+        raise _no_plan(s, solver, plan)
     m = plan.model
     fixed = {m.var.name[j]: float(u) for j, u in enumerate(plan.result.units)
              if int(m.var.outcome[j]) == NONE and int(m.var.kind[j]) in (BUY, LEASE)}
     return plan, SimWork(s, outcomes or None, fixed, 0, 0, solver)
+
+
+MAX_SEED = 2**63 - 1
+
+
+def check_run(draws: Any, seed: Any) -> None:
+    """``--draws`` and ``--seed`` before anything is loaded or solved (InputError, exit 2)."""
+    from ..errors import InputError
+
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise InputError(f"--draws {draws}: must be a whole number of draws, at least 1 (e.g. --draws 10000)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed {seed}: must be a whole number from 0 to {MAX_SEED:,} (the same seed gives the "
+                         "same draws)")
+
+
+def _no_plan(s: Scenario, solver: str, plan: Plan) -> Exception:
+    """The error of a scenario without an optimal plan: infeasible with its diagnosis (exit 3), unbounded (4)."""
+    from ..errors import ChipallocError, InfeasibleError, SolveError, UnboundedError
+
+    st = plan.result.status.value
+    if st == "infeasible":
+        head = f"infeasible: scenario {s.name!r} has no plan that meets every rule; nothing to simulate"
+        try:
+            from .diagnose import diagnose
+
+            d = diagnose(s, solver=solver, lm=plan.lm)
+        except ChipallocError:
+            d = None
+        if d is None:
+            return InfeasibleError(head)
+        return InfeasibleError(d.render() + "\n\nnothing to simulate: the simulation needs a feasible plan.", d)
+    if st == "unbounded":
+        return UnboundedError(f"unbounded: scenario {s.name!r} has no limit on purchases; give each site a budget "
+                              "or set a global budget")
+    return SolveError(f"the {solver} solver failed: {plan.result.message or st}")
 
 
 def simulate(loaded: Loaded | Scenario, draws: int, seed: int = 0, target: float | None = None,
@@ -242,6 +285,7 @@ def simulate(loaded: Loaded | Scenario, draws: int, seed: int = 0, target: float
     """Run ``draws`` draws (see the module doc); ``executor``: where (in-process by default)."""
     from .executor import SerialExecutor
 
+    check_run(draws, seed)
     plan, work = prepare(loaded, solver)
     work.seed, work.draws = int(seed), int(draws)
     ex = executor or SerialExecutor()
@@ -250,8 +294,12 @@ def simulate(loaded: Loaded | Scenario, draws: int, seed: int = 0, target: float
     from .risk import _orders_before
 
     shared = _orders_before(plan.model, np.asarray(plan.result.units), shared_only=True)
+    unc = work.scenario.uncertainty
     return SimulationResult(work.scenario.name, solver, draws, int(seed), target, finished,
-                            float(plan.totals["effective_tops"]), shared, partial=not got.complete)
+                            float(plan.totals["effective_tops"]), shared, partial=not got.complete,
+                            measure=unc.risk.measure if unc is not None and plan.outcomes else None,
+                            solver_version=plan.result.solver_version)
 
 
-__all__ = ["Draw", "SimulationResult", "SimWork", "simulate", "run_draws", "draw_inputs", "beta_draw", "prepare"]
+__all__ = ["Draw", "SimulationResult", "SimWork", "simulate", "run_draws", "draw_inputs", "beta_draw", "prepare",
+           "check_run"]
