@@ -38,6 +38,10 @@ cli.add_command(sweep_cmd)
 cli.add_command(tornado_cmd)
 cli.add_command(compare_cmd)
 
+from .simulate import simulate_cmd  # noqa: E402
+
+cli.add_command(simulate_cmd)
+
 from .scenario_files import convert_cmd, template_cmd  # noqa: E402
 
 cli.add_command(convert_cmd)

@@ -16,12 +16,17 @@ def _n(x: float) -> str:
     return f"{(round(x) or 0):,.0f}"  # never "-0"
 
 
+def measure_words(measure: str, alpha: float, weight: float) -> str:
+    """What a risk measure maximises, in words."""
+    if measure == "cvar":
+        if weight == 1:
+            return f"CVaR at alpha {alpha:g} (the mean effective TOPS of the worst {pct(1 - alpha)} of the probability)"
+        return MEASURE["cvar"].format(w=f"{weight:g}", a=f"{alpha:g}", rest=f"{1 - weight:g}")
+    return MEASURE[measure]
+
+
 def measure_text(f: RiskFigures) -> str:
-    if f.measure == "cvar":
-        if f.weight == 1:
-            return f"CVaR at alpha {f.alpha:g} (the mean effective TOPS of the worst {pct(1 - f.alpha)} of the probability)"
-        return MEASURE["cvar"].format(w=f"{f.weight:g}", a=f"{f.alpha:g}", rest=f"{1 - f.weight:g}")
-    return MEASURE[f.measure]
+    return measure_words(f.measure, f.alpha, f.weight)
 
 
 def evpi_sentence(f: RiskFigures) -> str:
@@ -38,6 +43,13 @@ def hedging_sentence(f: RiskFigures) -> str:
             f"scenario alone ({_n(f.base_plan_value)} once its later orders are re-optimised in every outcome)")
 
 
+def order_line(o: dict) -> str:
+    """One order of :func:`optimizer.analysis.risk._orders_before`: ``    cn     h20            in 2025q1   46,909 units``."""
+    what = f"lease {o['lease']}" if o["kind"] == "lease" else o["chip"]
+    when = f" in {o['period']}" if o["period"] else ""
+    return f"    {o['site']:<6} {what:<14}{when:<10} {o['units']:>14,.0f} units"
+
+
 def risk_lines(f: RiskFigures, currency: str) -> list[str]:
     """The terminal section: what was maximised, the shared orders, each outcome, EVPI and hedging."""
     out = [f"uncertainty: {len(f.outcomes)} outcomes, maximising {measure_text(f)}"
@@ -46,10 +58,7 @@ def risk_lines(f: RiskFigures, currency: str) -> list[str]:
                f"worst {_n(f.worst_effective_tops)} effective TOPS")
     if f.shared_orders:
         out.append("  orders placed before the outcome is known (shared by every outcome):")
-        for o in f.shared_orders:
-            what = f"lease {o['lease']}" if o["kind"] == "lease" else o["chip"]
-            when = f" in {o['period']}" if o["period"] else ""
-            out.append(f"    {o['site']:<6} {what:<14}{when:<10} {o['units']:>14,.0f} units")
+        out += [order_line(o) for o in f.shared_orders]
     else:
         out.append("  no order is placed before the outcome is known")
     rows = [["outcome", "prob.", "effective TOPS", "spend", "stranded units", "lost", "own optimum", "regret"]]
