@@ -1,6 +1,7 @@
 """The solve workbook: what finance opens.
 
-Sheets, in order: [first_sheets...], Summary, Allocation, Constraints,
+Sheets, in order: [first_sheets...], Summary, Risk (a plan over outcomes),
+Allocation, [Orders by period, Leases, Cash by period], Constraints,
 Compliance, [extra_sheets...], Inputs, About.
 
 - Money is in the scenario's reporting currency, named in every money header
@@ -575,13 +576,26 @@ def _constraints_sheet(sh: Sheet, plan: Plan) -> None:
 
 # ---------------------------------------------------------------- the workbook
 def build_plan_workbook(plan: Plan, extra_sheets: Sequence[SheetFn] = (), first_sheets: Sequence[SheetFn] = (),
-                        about_extra: dict[str, Any] | None = None) -> Book:
-    """The workbook in memory (``write_plan_workbook`` saves it atomically)."""
+                        about_extra: dict[str, Any] | None = None, risk: Any = None) -> Book:
+    """The workbook in memory (``write_plan_workbook`` saves it atomically).
+
+    A plan over outcomes gets the Risk sheet from ``risk`` (its :class:`~optimizer.analysis.risk.RiskFigures`),
+    worked out here when not given.
+    """
     book = Book()
     for fn in first_sheets:
         fn(book)
     ok = plan.result.ok
     summary = book.add_sheet("Summary")
+    if ok and getattr(plan, "outcomes", None):
+        if risk is None:
+            from ..analysis.risk import risk_figures
+
+            risk = risk_figures(plan, solver=plan.result.solver)
+        if risk is not None:
+            from .risk_sheet import add_risk_sheet
+
+            add_risk_sheet(book, risk, plan.scenario.currency)
     allocation = book.add_sheet("Allocation")
     # plans with periods and leases: their own sheets after Allocation (filled once Inputs defines the FX names)
     orders = book.add_sheet(ORDERS_SHEET) if ok and plan.dated else None
@@ -628,6 +642,7 @@ def write_plan_workbook(
     extra_sheets: Sequence[SheetFn] = (),
     first_sheets: Sequence[SheetFn] = (),
     unique: bool = False,
+    risk: Any = None,
 ) -> Path:
     """Write the solve workbook to ``path`` atomically; an existing file is replaced only with ``force``.
 
@@ -635,6 +650,6 @@ def write_plan_workbook(
     """
 
     def write(tmp: str) -> None:
-        build_plan_workbook(plan, extra_sheets=extra_sheets, first_sheets=first_sheets).save(tmp)
+        build_plan_workbook(plan, extra_sheets=extra_sheets, first_sheets=first_sheets, risk=risk).save(tmp)
 
     return write_atomic(path, write, force, unique)

@@ -100,7 +100,9 @@ def test_sheets_of_a_dated_plan(lease, lead_time):
 def test_sheets_of_a_plan_with_outcomes(tmp_path):
     b = _write(_plan(FIXTURES / "io_outcomes.yaml"), tmp_path, "outcomes")
     # per-period figures would be one outcome's: no Cash by period; the orders of each outcome are shown
-    assert b.f.sheetnames == ["Summary", "Allocation", "Orders by period", "Constraints", "Compliance", "Inputs", "About"]
+    # and the Risk sheet after the Summary (tests/report/test_risk_sheet.py)
+    assert b.f.sheetnames == ["Summary", "Risk", "Allocation", "Orders by period", "Constraints", "Compliance", "Inputs",
+                              "About"]
     head = b.header("Orders by period")
     rows = b.rows("Orders by period", 3)
     assert list(rows) == [("cn", "ascend910b", "every outcome"), ("cn", "ascend910b", "denied"),
