@@ -64,7 +64,7 @@ def simulate_cmd(file, draws, seed, target, sets, variants, solver, workers, sch
     loaded = io.load(file, variants=variants, sets=sets)
     say_warnings(loaded)
     target_path = report_target(output, no_report, force, file, "-simulation")
-    with executor(workers, scheduler, draws, "draws") as ex, progress(0 if as_json else draws, "simulate") as tick:
+    with executor(workers, scheduler, draws, "draws") as ex, progress(draws, "simulate") as tick:
         res = sim_mod.simulate(loaded, draws, seed=seed, target=target, solver=solver, executor=ex, on_done=tick)
     if res.partial and not res.draws:
         note(f"interrupted before any of the {draws:,} draws finished; nothing was written")
