@@ -73,15 +73,24 @@ WORKBOOKS = {  # name: (command, exit code, sheets in order)
                 ["Summary", "Allocation", "Orders by period", "Cash by period", "Constraints", "Compliance",
                  "Sensitivity", "Break-even", "Inputs", "About"]),
     "outcomes": (["solve", FIXTURES / "io_outcomes.yaml"], 0,
-                 ["Summary", "Allocation", "Orders by period", "Constraints", "Compliance", "Sensitivity", "Break-even",
-                  "Inputs", "About"]),
+                 ["Summary", "Risk", "Allocation", "Orders by period", "Constraints", "Compliance", "Sensitivity",
+                  "Break-even", "Inputs", "About"]),
+    # the Risk sheet's figures (SUMPRODUCT, MIN) over the hand-worked stranding fixture
+    "risk": (["solve", FIXTURES / "risk_stranding.yaml", "--no-breakeven"], 0,
+             ["Summary", "Risk", "Allocation", "Orders by period", "Constraints", "Compliance", "Sensitivity", "Inputs",
+              "About"]),
+    "risk_worst": (["solve", FIXTURES / "risk_single_period.yaml", "--no-breakeven"], 0,
+                   ["Summary", "Risk", "Allocation", "Constraints", "Compliance", "Sensitivity", "Inputs", "About"]),
+    # PERCENTILE.INC, STDEV.S, RSQ, VAR.P and SUMPRODUCT counts over the draws: numpy's figures, stored
+    "simulate": (["simulate", SCENARIOS / "bytedance-2025-risk.yaml", "--draws", "300", "--target", "2e8"], 0,
+                 ["Simulation", "Draws", "Inputs", "About"]),
     # the shipped plan by quarter: recalculated, and its compute chart printed whole (its Summary and Sensitivity
     # are longer than a page, so it is not in the one-page-per-sheet check)
     "quarters": (["solve", SCENARIOS / "bytedance-2025-quarters.yaml", "--no-breakeven"], 0,
                  ["Summary", "Allocation", "Orders by period", "Leases", "Cash by period", "Constraints", "Compliance",
                   "Sensitivity", "Inputs", "About"]),
 }
-LONG = {"quarters"}
+LONG = {"quarters", "simulate"}  # the simulation: a page of figures and a page of charts and tables, 300 draws
 A4 = (595.3, 841.9)  # points
 
 
