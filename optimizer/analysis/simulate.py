@@ -12,8 +12,14 @@ each draw:
    evaluates the plan under the drawn rates.
 
 Draw ``d`` uses its own random stream, ``numpy.random.SeedSequence(seed).spawn(draws)[d]`` (the same as
-``SeedSequence(seed, spawn_key=(d,))``), and is solved from a cold start, so the numbers are the same for a
-seed whatever the chunking, the number of workers or the machine.
+``SeedSequence(seed, spawn_key=(d,))``), and its re-optimisation starts from the same point whatever ran
+before it (:class:`DrawLP`: its world's optimal basis at the planned rates), so the numbers are the same for
+a seed whatever the chunking, the number of workers or the machine.
+
+Speed: a draw changes only the objective (the delivery rate enters nothing but the effective TOPS), so each
+world (the plan, or one outcome with the shared orders fixed) is built, scaled and loaded into HiGHS once per
+process, and a draw is one cost update and one warm simplex run (about 0.1 ms on the shipped risk scenario;
+``benchmarks/bench_simulate.py``). Whole lots or another solver take the general backend path.
 
 The report: mean, standard deviation (sample), P5, P50 and P95 of effective TOPS; the probability of
 falling below a target; and each source's share of the variance, first order: the squared correlation of
@@ -164,8 +170,58 @@ def draw_inputs(work: SimWork, d: int) -> tuple[str | None, dict[str, float]]:
     return name, rates
 
 
+class DrawLP:
+    """One world's LP (the orders after the outcome is known, the shared ones fixed) held in HiGHS for many draws.
+
+    A draw changes only the objective (each vendor's TOPS times its drawn rate over its planned rate: the
+    delivery rate enters nothing else), so a draw is one ``changeColsCost`` and one simplex run, started
+    from the optimal basis of the world at its planned rates (``setBasis``). Every draw starts from that
+    same basis, which depends on the world alone, so a draw's answer does not depend on the draws solved
+    before it in the process: the same bits whatever the chunking or the number of workers (tested against
+    a fresh model per draw). No model is rebuilt, rescaled or revalidated per draw.
+    """
+
+    def __init__(self, m):
+        from ..solve import scaled
+        from ..solve.highs import _pass, new_highs
+
+        p = scaled(m)
+        self.c_lots = p.c
+        self.scale = m.var.scale.astype(float)
+        self.n = m.n
+        self.cols = np.arange(m.n, dtype=np.int32)
+        self.h = new_highs()
+        _pass(self.h, p.A, -p.c, p.col_lo, p.col_up, p.row_lo, p.row_up, None)
+        self._run("at the planned delivery rates")
+        self.basis = self.h.getBasis()
+
+    def _run(self, what: str) -> None:
+        import highspy
+
+        from ..solve import silenced
+
+        with silenced():  # HiGHS prints from C
+            self.h.run()
+        st = self.h.getModelStatus()
+        if st != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"the re-optimisation {what} is {self.h.modelStatusToString(st)}")
+
+    def maximise(self, factor: np.ndarray, d: int) -> np.ndarray:
+        """Units of the best later orders when each column's TOPS is multiplied by ``factor``."""
+        self.h.changeColsCost(self.n, self.cols, -(self.c_lots * factor))
+        self.h.setBasis(self.basis)
+        self._run(f"of draw {d}")
+        return np.asarray(self.h.getSolution().col_value, dtype=float)[: self.n] * self.scale
+
+
 def _world_model(work: SimWork, name: str | None):
-    """(model with the shared orders fixed, backend or None when nothing is left to choose, base rates)."""
+    """(model with the shared orders fixed, solver or None when nothing is left to choose, vendor of each
+    column, the world's planned rates, the fixed units), built once per world in a process.
+
+    An outcome's world is the scenario with that one outcome, known (probability 1), maximising its
+    effective TOPS: once the outcome is known every risk measure is that outcome's TOPS, and the objective
+    is then the TOPS that the drawn rates scale (a CVaR or worst-case model would hide them in its rows).
+    """
     got = work._models.get(name)
     if got is not None:
         return got
@@ -175,8 +231,10 @@ def _world_model(work: SimWork, name: str | None):
         world = s
     else:
         world = work.outcomes[name]
-        unc = s.uncertainty.model_copy(update={"outcomes": {name: s.uncertainty.outcomes[name].model_copy(
-            update={"probability": 1.0})}})
+        unc = s.uncertainty.model_copy(update={
+            "outcomes": {name: s.uncertainty.outcomes[name].model_copy(update={"probability": 1.0})},
+            "risk": s.uncertainty.risk.model_copy(update={"measure": "expected"}),
+        })
         one = s.model_copy(update={"uncertainty": unc})
         m = model_mod.build(one, {name: world})
     fixed = np.zeros(m.n, dtype=bool)
@@ -195,10 +253,13 @@ def _world_model(work: SimWork, name: str | None):
     free = not fixed.all() if m.n else False
     backend = None
     if free:
-        from ..solve import scaled
-        from ..solve.lexicographic import backend_for
+        if work.solver == "highs" and not m.integer:
+            backend = DrawLP(m)
+        else:  # whole lots, or another solver: the backend, updated with each draw's objective
+            from ..solve import scaled
+            from ..solve.lexicographic import backend_for
 
-        backend = backend_for(work.solver, scaled(m), mip=m.integer)
+            backend = backend_for(work.solver, scaled(m), mip=m.integer)
     got = (m, backend, vendor_of, base_rates, at if not free else None)
     work._models[name] = got
     return got
@@ -218,6 +279,8 @@ def run_draws(work: SimWork, chunk: list[int]):
         c = m.c * factor
         if backend is None:  # every order fixed: evaluate the plan under the drawn rates
             tops = float(c @ at)
+        elif isinstance(backend, DrawLP):
+            tops = float(c @ backend.maximise(factor, d))
         else:
             drawn = dataclasses.replace(m, c=c)
             backend.update(scaled(drawn))
@@ -301,5 +364,5 @@ def simulate(loaded: Loaded | Scenario, draws: int, seed: int = 0, target: float
                             solver_version=plan.result.solver_version)
 
 
-__all__ = ["Draw", "SimulationResult", "SimWork", "simulate", "run_draws", "draw_inputs", "beta_draw", "prepare",
+__all__ = ["Draw", "DrawLP", "SimulationResult", "SimWork", "simulate", "run_draws", "draw_inputs", "beta_draw", "prepare",
            "check_run"]
