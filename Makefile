@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_whatif.py
 	$(BIN)/python benchmarks/bench_executor.py
 	$(BIN)/python benchmarks/bench_breakpoints.py
+	$(BIN)/python benchmarks/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) reports/*.xlsx .pytest_cache

@@ -41,6 +41,14 @@ from ..plan import Plan, make_plan, outcome_scenarios
 from ..schema import Scenario
 
 SCHEMA = "chipalloc.simulation/1"
+DRAW_LP = True  # False: every draw through the general backend (the baseline of benchmarks/bench_simulate.py)
+MAX_CHUNK = 250  # draws per executor task, at most (a draw costs about 0.1-1 ms: tasks must not be tiny)
+CHUNKS_WANTED = 64  # below MAX_CHUNK x this many draws, smaller chunks, so that every worker gets work
+
+
+def draws_per_chunk(n: int) -> int:
+    """Draws per task for ``n`` draws: ``n // 64`` clipped to 1..250 (depends on ``n`` only)."""
+    return max(1, min(MAX_CHUNK, n // CHUNKS_WANTED))
 
 
 @dataclass(frozen=True)
@@ -253,7 +261,7 @@ def _world_model(work: SimWork, name: str | None):
     free = not fixed.all() if m.n else False
     backend = None
     if free:
-        if work.solver == "highs" and not m.integer:
+        if DRAW_LP and work.solver == "highs" and not m.integer:
             backend = DrawLP(m)
         else:  # whole lots, or another solver: the backend, updated with each draw's objective
             from ..solve import scaled
@@ -352,7 +360,7 @@ def simulate(loaded: Loaded | Scenario, draws: int, seed: int = 0, target: float
     plan, work = prepare(loaded, solver)
     work.seed, work.draws = int(seed), int(draws)
     ex = executor or SerialExecutor()
-    got = ex.run(run_draws, work, list(range(draws)), on_done=on_done)
+    got = ex.run(run_draws, work, list(range(draws)), chunk_size=draws_per_chunk(draws), on_done=on_done)
     finished = [v for _, v in got.done()]
     from .risk import _orders_before
 
