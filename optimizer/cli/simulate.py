@@ -41,7 +41,6 @@ def simulate_cmd(file, draws, seed, target, sets, variants, solver, workers, sch
                  as_json, debug) -> None:
     """Monte Carlo: how the plan fares when the outcome and the vendors' delivery rates are drawn.
 
-    \b
     Each draw picks an outcome by its probability (scenarios with uncertainty), draws each vendor's delivery
     rate from a Beta distribution (mean delivery_rate, standard deviation delivery_sd; vendors without
     delivery_sd keep their rate), keeps the orders placed before the outcome is known and re-optimises the
