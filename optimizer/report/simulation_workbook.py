@@ -97,16 +97,32 @@ def _vendors(res: SimulationResult) -> list[str]:
     return sorted({v for d in res.draws for v in d.rates})
 
 
-def _draws_sheet(book: Book, res: SimulationResult) -> dict[str, Any]:
-    """Draw, Outcome (with outcomes), one rate column per drawn vendor, Effective TOPS. Returns the ranges."""
-    sh = book.add_sheet(DRAWS)
+def _layout(res: SimulationResult) -> dict[str, Any]:
+    """The Draws sheet's columns and the ranges the Simulation sheet's formulas read (one place for both)."""
+    n = len(res.draws)
     outcomes = any(d.outcome is not None for d in res.draws)
     vendors = _vendors(res)
     cols = ["Draw"] + (["Outcome"] if outcomes else []) + [f"Delivery rate {v}" for v in vendors] + ["Effective TOPS"]
+    first, last = 2, n + 1
+    return {
+        "columns": cols,
+        "outcomes": outcomes,
+        "vendors": vendors,
+        "tops": range_ref(DRAWS, first, len(cols), last),
+        "outcome": range_ref(DRAWS, first, 2, last) if outcomes else None,
+        "rate": {v: range_ref(DRAWS, first, cols.index(f"Delivery rate {v}") + 1, last) for v in vendors},
+        "complete_rates": {v: all(v in d.rates for d in res.draws) for v in vendors},
+    }
+
+
+def _draws_sheet(book: Book, res: SimulationResult, lay: dict[str, Any]) -> Sheet:
+    """Draw, Outcome (with outcomes), one rate column per drawn vendor, Effective TOPS."""
+    sh = book.add_sheet(DRAWS)
+    outcomes, vendors = lay["outcomes"], lay["vendors"]
     fmts = [FMT_INT] + ([None] if outcomes else []) + [FMT_RATE] * len(vendors) + [FMT_INT]
     rows = [[d.index] + ([d.outcome] if outcomes else []) + [d.rates.get(v) for v in vendors] + [d.effective_tops]
             for d in res.draws]
-    sh.table(cols, rows, fmts)
+    sh.table(lay["columns"], rows, fmts)
     n = len(rows)
     sh.fit_below_header(1, max_width=24)
     sh.note(n + 3, 1, "One row per draw, in draw order. Draw d uses its own random stream "
@@ -114,15 +130,7 @@ def _draws_sheet(book: Book, res: SimulationResult) -> dict[str, Any]:
                       "workers. A blank rate: that vendor's rate was not drawn in the draw's outcome.")
     if res.partial:
         sh.note(n + 4, 1, partial_line(res), warn=True)
-    first, last = 2, n + 1
-    tops_col = len(cols)
-    return {
-        "n": n,
-        "tops": range_ref(DRAWS, first, tops_col, last),
-        "outcome": range_ref(DRAWS, first, 2, last) if outcomes else None,
-        "rate": {v: range_ref(DRAWS, first, cols.index(f"Delivery rate {v}") + 1, last) for v in vendors},
-        "complete_rates": {v: all(v in d.rates for d in res.draws) for v in vendors},
-    }
+    return sh
 
 
 def _figure_rows(sh: Sheet, row: int, items: list[tuple[str, str | None, Any, str | None]]) -> None:
@@ -296,21 +304,10 @@ def build_simulation_workbook(res: SimulationResult, loaded: Loaded) -> Book:
     if not res.draws:
         raise ValueError("a simulation workbook needs at least one finished draw")
     book = Book()
-    # the Simulation sheet comes first; it refers to the Draws sheet, whose ranges depend only on the draws
-    n = len(res.draws)
-    outcomes = any(d.outcome is not None for d in res.draws)
-    vendors = _vendors(res)
-    cols = 1 + int(outcomes) + len(vendors) + 1
-    rng = {
-        "n": n,
-        "tops": range_ref(DRAWS, 2, cols, n + 1),
-        "outcome": range_ref(DRAWS, 2, 2, n + 1) if outcomes else None,
-        "rate": {v: range_ref(DRAWS, 2, 2 + int(outcomes) + i, n + 1) for i, v in enumerate(vendors)},
-        "complete_rates": {v: all(v in d.rates for d in res.draws) for v in vendors},
-    }
-    _simulation_sheet(book, res, loaded, rng)
-    got = _draws_sheet(book, res)
-    assert got["tops"] == rng["tops"] and got["rate"] == rng["rate"]  # where the formulas look
+    # the Simulation sheet comes first and reads the Draws sheet, laid out in advance
+    lay = _layout(res)
+    _simulation_sheet(book, res, loaded, lay)
+    _draws_sheet(book, res, lay)
     add_inputs_sheet(book, loaded.scenario, loaded.applied)
     add_about_sheet(
         book,
@@ -322,7 +319,8 @@ def build_simulation_workbook(res: SimulationResult, loaded: Loaded) -> Book:
         extra={
             "Analysis": "simulate (Monte Carlo)",
             "Seed": res.seed,
-            "Draws": n if not res.partial else f"{n} of {res.draws_requested}: {partial_line(res)}",
+            "Draws": len(res.draws) if not res.partial else
+            f"{len(res.draws)} of {res.draws_requested}: {partial_line(res)}",
             "Target": res.target if res.target is not None else "-",
         },
     )
