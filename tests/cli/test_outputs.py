@@ -1,7 +1,7 @@
 """Output is never lost or corrupted, and scenario text never becomes a formula.
 
 For every command that writes a workbook (solve with an optimal plan, solve
-with an infeasible one, sweep, tornado, compare):
+with an infeasible one, sweep, tornado, compare, simulate):
 
 - an existing file is replaced only with --force, and is left byte for byte
   unchanged otherwise;
@@ -44,6 +44,7 @@ COMMANDS = {
     "sweep": (["sweep", H, "--vary", "sites.-s.budget.amount=50,100"], 0, None),
     "tornado": (["tornado", H], 0, None),
     "compare": (["compare", H, f"{H}@impossible"], 0, None),
+    "simulate": (["simulate", H, "--draws", "5"], 0, "Simulation"),
 }
 IDS = list(COMMANDS)
 
