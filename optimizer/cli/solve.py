@@ -73,7 +73,8 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, n
     sheets = [lambda book: _sensitivity_sheet(book, sens)]
     path = None
     if target is not None:
-        path = str(write_plan_workbook(plan, target.path, force=target.force, unique=target.unique, extra_sheets=sheets))
+        path = str(write_plan_workbook(plan, target.path, force=target.force, unique=target.unique, extra_sheets=sheets,
+                                       risk=risk))
     if not as_json:
         note(terminal.summary(plan, report=path))
         if risk is not None:
@@ -88,7 +89,8 @@ def solve_cmd(file, sets, variants, solver, output, force, no_report, as_json, n
             note("break-even search interrupted; the plan above stands" + (f" and {path} has it" if path else ""))
             sys.exit(130)
         if path is not None and breakeven:  # the same workbook, now with its Break-even sheet
-            write_plan_workbook(plan, path, force=True, extra_sheets=sheets + [lambda book: _breakeven_sheet(book, breakeven)])
+            write_plan_workbook(plan, path, force=True, extra_sheets=sheets + [lambda book: _breakeven_sheet(book, breakeven)],
+                                risk=risk)
     if as_json:
         doc = json_out.plan_dict(plan, report=path)
         doc["warnings"] = warnings_json(loaded)

@@ -158,3 +158,21 @@ def test_plans_without_outcomes_have_no_risk_sheet(tmp_path):
     r = CliRunner().invoke(cli, ["solve", str(FIXTURES / "sim_single.yaml"), "--no-breakeven", "-o", str(out)])
     assert r.exit_code == 0
     assert "Risk" not in openpyxl.load_workbook(out).sheetnames
+
+
+def test_solve_works_out_the_risk_figures_once(tmp_path, monkeypatch):
+    """The terminal, the JSON and the Risk sheet (written twice: before and after break-even) share one RiskFigures."""
+    from optimizer.analysis import risk
+
+    calls = []
+    real = risk.risk_figures
+
+    def counted(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(risk, "risk_figures", counted)
+    out = tmp_path / "p.xlsx"
+    r = CliRunner().invoke(cli, ["solve", str(STRANDING), "-o", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0 and "Break-even" in openpyxl.load_workbook(out).sheetnames
+    assert len(calls) == 1
