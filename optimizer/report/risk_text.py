@@ -43,11 +43,20 @@ def hedging_sentence(f: RiskFigures) -> str:
             f"scenario alone ({_n(f.base_plan_value)} once its later orders are re-optimised in every outcome)")
 
 
-def order_line(o: dict) -> str:
-    """One order of :func:`optimizer.analysis.risk._orders_before`: ``    cn     h20            in 2025q1   46,909 units``."""
-    what = f"lease {o['lease']}" if o["kind"] == "lease" else o["chip"]
-    when = f" in {o['period']}" if o["period"] else ""
-    return f"    {o['site']:<6} {what:<14}{when:<10} {o['units']:>14,.0f} units"
+def _what(o: dict) -> str:
+    return f"lease {o['lease']}" if o["kind"] == "lease" else o["chip"]
+
+
+def order_lines(orders: list[dict]) -> list[str]:
+    """Orders of :func:`optimizer.analysis.risk._orders_before`, aligned:
+    ``    cn     h20                in 2025q1       46,909 units``."""
+    site_w = max([6] + [len(o["site"]) for o in orders])
+    what_w = max([14] + [len(_what(o)) for o in orders])
+    out = []
+    for o in orders:
+        when = f"in {o['period']}" if o["period"] else ""
+        out.append(f"    {o['site']:<{site_w}} {_what(o):<{what_w}} {when:<10} {o['units']:>14,.0f} units")
+    return out
 
 
 def risk_lines(f: RiskFigures, currency: str) -> list[str]:
@@ -58,7 +67,7 @@ def risk_lines(f: RiskFigures, currency: str) -> list[str]:
                f"worst {_n(f.worst_effective_tops)} effective TOPS")
     if f.shared_orders:
         out.append("  orders placed before the outcome is known (shared by every outcome):")
-        out += [order_line(o) for o in f.shared_orders]
+        out += order_lines(f.shared_orders)
     else:
         out.append("  no order is placed before the outcome is known")
     rows = [["outcome", "prob.", "effective TOPS", "spend", "stranded units", "lost", "own optimum", "regret"]]

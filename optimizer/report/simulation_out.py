@@ -23,7 +23,7 @@ import textwrap
 from ..analysis.simulate import SimulationResult
 from ..schema import Scenario
 from .json_out import clean
-from .risk_text import measure_words, order_line
+from .risk_text import measure_words, order_lines
 from .terminal import _applied
 
 SHARES_CAVEAT = (
@@ -131,7 +131,7 @@ def simulation_text(res: SimulationResult, s: Scenario, applied: list, report: s
     if res.shared_orders:
         lines += ["", ("orders placed before the outcome is known, kept in every draw:" if res.measure is not None
                        and s.uncertainty.revealed else "the plan's orders, kept in every draw:")]
-        lines += [order_line(o) for o in res.shared_orders]
+        lines += order_lines(res.shared_orders)
     if report:
         lines += ["", f"workbook: {report}"]
     return "\n".join(lines)

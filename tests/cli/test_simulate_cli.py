@@ -91,14 +91,14 @@ def test_terminal_text_says_the_figures(tmp_path):
     assert "the plan's effective TOPS at the planned delivery rates: 8,060" in text
     assert "need not add up to 1" in " ".join(text.split())
     assert "the plan's orders, kept in every draw:" in text
-    assert "    cn     a                                    40 units" in text
+    assert "    cn     a                                     40 units" in text
 
 
 def test_risk_text_lists_outcomes_and_the_kept_q1_orders():
     text = run("simulate", RISK, "--draws", 50, "--no-report").stderr
     assert "the plan maximises the expected effective TOPS: 205,120,202" in text
     assert "orders placed before the outcome is known, kept in every draw:" in text
-    assert "    cn     h20            in 2025q1         46,909 units" in text
+    assert "    cn     h20              in 2025q1          46,909 units" in text
     for name in ("allowed", "licence_gap", "licence_gap_ample_huawei", "denied_ample_huawei", "licence_gap_low_yield"):
         assert f"\n  {name} " in text
 
