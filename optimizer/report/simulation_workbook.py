@@ -83,13 +83,19 @@ def histogram_counts(values: np.ndarray, edges: list[float]) -> list[int]:
     return out
 
 
+def _decimals(*vs: float) -> int:
+    """The fewest decimals (up to 6) that write every one of ``vs`` exactly (2.5 -> 1, 172.5 -> 1, 8060 -> 0)."""
+    for d in range(7):
+        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in vs):
+            return d
+    return 6
+
+
 def _label(x: float, step: float) -> str:
-    """A bin edge for the chart's axis: 190.5M, 8,060, 0.25."""
+    """A bin edge for the chart's axis, written exactly: 172.5M, 8,060, 0.25."""
     if abs(x) >= 1e6 and step >= 1e4:
-        return f"{x / 1e6:,.{max(0, -math.floor(math.log10(step / 1e6)))}f}M" if step < 1e6 else f"{x / 1e6:,.0f}M"
-    if step >= 1:
-        return f"{x:,.0f}"
-    return f"{x:.{max(0, -math.floor(math.log10(step)))}f}"
+        return f"{x / 1e6:,.{_decimals(x / 1e6, step / 1e6)}f}M"
+    return f"{x:,.{_decimals(x, step)}f}"
 
 
 # ----------------------------------------------------------------------------- the sheets
