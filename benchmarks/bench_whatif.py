@@ -123,7 +123,7 @@ def main(argv=None) -> int:
 
     def be(resolver_cls, guided):
         r = resolver_cls()
-        out = break_even(plan, resolver=r, guided=guided, time_budget=None)
+        out = break_even(plan, resolver=r, guided=guided, max_probes=None)
         counts[(resolver_cls.__name__, guided)] = sum(x.probes for x in out)
         return out
 

@@ -28,20 +28,31 @@ The search assumes "bought" changes once along the price axis near today's
 price, which holds for the LP (the chip's column only gets more expensive)
 and in practice for whole lots; the tests re-solve just above and below every
 reported price.
+
+Rows are independent: :func:`break_even` hands the rows that need a search to
+an :class:`~optimizer.analysis.executor.Executor` (in this process, or on Dask
+workers with ``solve --workers/--scheduler``), one row per task. Each row is
+searched by its process's Resolver with its own probe budget, so its answer
+is a function of the row alone and the same wherever it runs.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 from ..errors import VerificationError
 from ..model import BUY
 from ..plan import Plan
 from ..schema import Scenario
 from .engine import Resolver
+from .executor import Executor, OnDone, SerialExecutor
 
 REL_TOL = 1e-3  # bracket width at which bisection stops (relative)
-MAX_PROBES = 400  # re-solves for the whole search (a count, so the answer never depends on the clock)
+# whole-lot re-solves per row, at most: a count, so the answer never depends on the clock. The search itself
+# needs at most 36 (16 guided, then 10 halving or doubling and 10 bisecting, or 14 bisecting a guided bracket
+# as wide as the whole 1/1024..1024 range), so this guards the search rather than cutting it short.
+ROW_PROBES = 40
 MAX_FACTOR = 1024.0  # search at most this far below / above today's price
 UNITS_TOL = 1e-9  # "bought" means more units than this
 
@@ -93,7 +104,7 @@ class _Probe:
     def __init__(self, s: Scenario, site: str, chip: str, resolver: Resolver, budget: list[int] | None = None):
         self.s, self.site, self.chip, self.resolver = s, site, chip, resolver
         self.count = 0
-        self.budget = budget  # shared [probes left] for the whole search, or None
+        self.budget = budget  # [probes left] for this row, or None
 
     def __call__(self, price: float) -> str:
         """'in', 'out', or the status of a plan that is not optimal."""
@@ -244,58 +255,141 @@ def break_even_row(
     return BreakEven(site, chip, name, cur, price, units_now, lo, direction, sentence, probe.count)
 
 
+@dataclass(frozen=True)
+class RowWork:
+    """What every row of one break-even search shares (sent once to each worker on a cluster).
+
+    ``relaxed``: the plan's continuous relaxation (optimal), whose search guides each whole-lot one;
+    None for a plain search. ``resolver``: a caller's own Resolver, in this process only (never sent to
+    a worker); None: the process's own (:func:`process_resolver`).
+    """
+
+    scenario: Scenario
+    relaxed: Scenario | None
+    rel_tol: float = REL_TOL
+    max_factor: float = MAX_FACTOR
+    max_probes: int | None = ROW_PROBES
+    resolver: Resolver | None = None
+
+
+_RESOLVER: Resolver | None = None
+
+
+def process_resolver() -> Resolver:
+    """This process's HiGHS Resolver for break-even probes (one per worker process, kept between rows and runs).
+
+    A probe's plan does not depend on what the Resolver solved before (see
+    :func:`optimizer.analysis.sweep.point_plan`), so neither does a row.
+    """
+    global _RESOLVER
+    if _RESOLVER is None:
+        _RESOLVER = Resolver("highs")
+    return _RESOLVER
+
+
+def search_row(work: RowWork, site: str, chip: str, units_now: float) -> BreakEven:
+    """One searched row: a function of the row and ``work`` alone (its own probe budget, no clock)."""
+    resolver = work.resolver or process_resolver()
+    s = work.scenario
+    try:
+        guess: float | None | str = "none"
+        if work.relaxed is not None:
+            hint = break_even_row(work.relaxed, site, chip, units_now, resolver, work.rel_tol, work.max_factor)
+            guess = hint.break_even_price
+        budget = [work.max_probes] if work.max_probes is not None else None
+        return break_even_row(s, site, chip, units_now, resolver, work.rel_tol, work.max_factor, guess, budget=budget)
+    except OutOfProbes:
+        return _undetermined_row(s, site, chip, units_now, f"the search used its budget of {work.max_probes} re-solves")
+    except ProbeFailed:
+        return _undetermined_row(s, site, chip, units_now, "a re-solve failed independent verification")
+
+
+def search_rows(work: RowWork, chunk: list[tuple[str, str, float]]):
+    """Executor task: each ``(site, chip, units today)`` searched by this process's Resolver."""
+    for site, chip, now in chunk:
+        yield search_row(work, site, chip, now)
+
+
 def break_even(
     plan: Plan, resolver: Resolver | None = None, rel_tol: float = REL_TOL, max_factor: float = MAX_FACTOR,
-    guided: bool = True, max_probes: int | None = MAX_PROBES, on_row=None,
+    guided: bool = True, max_probes: int | None = ROW_PROBES, executor: Executor | None = None,
+    on_row: Callable[[BreakEven], None] | None = None, on_done: OnDone | None = None,
 ) -> list[BreakEven]:
     """One row per (site, chip) that may be bought, of an optimal plan, sorted by site then chip.
 
-    The search uses HiGHS through a Resolver whatever solver made the plan
-    (both solvers give the same plans; CBC would make each probe a process).
-    With ``integer_units`` and ``guided``, each row is first searched on the
-    continuous relaxation (cheap LPs) and the whole-lot search starts from
-    that price; every reported price is still bracketed by whole-lot solves.
-    ``max_probes`` (a count of whole-lot re-solves, None for none) bounds the whole search:
-    rows not finished within it get no price and a sentence that says so. A probe whose plan
-    fails verification leaves only its own row undetermined.
+    The search uses HiGHS whatever solver made the plan (both solvers give the
+    same plans; CBC would make each probe a process). With ``integer_units`` and
+    ``guided``, each row is first searched on the continuous relaxation (cheap LPs)
+    and the whole-lot search starts from that price; every reported price is still
+    bracketed by whole-lot solves. A continuous plan's pairs that are not bought get
+    their entering price from the duals where they can (no re-solve).
+
+    The rows that need a search run on ``executor`` (in this process by default; see
+    :mod:`optimizer.analysis.executor`), one row per item, each by its process's
+    Resolver with its own probe budget, so a row's answer is a function of the row
+    alone: the same in-process, on two workers or twenty. ``max_probes`` (a count of
+    whole-lot re-solves per row, None for none) bounds each row: a row not finished
+    within it gets no price and a sentence that says so; a probe whose plan fails
+    verification leaves only its own row undetermined. ``resolver``: search with this
+    Resolver in this process (no executor then).
+
+    ``on_row(row)`` is called for each row in the returned order, as soon as it and every
+    row before it are known; ``on_done(n_finished, n_rows)`` counts finished rows (across
+    workers). Interrupted (Ctrl-C, or a KeyboardInterrupt from a callback): the executor's
+    outstanding rows are cancelled and KeyboardInterrupt is raised.
     """
     if not plan.result.ok:
         return []
-    resolver = resolver or Resolver("highs")
+    if resolver is not None and executor is not None and not isinstance(executor, SerialExecutor):
+        raise ValueError("break_even: a resolver= searches in this process; give resolver= or executor=, not both")
     s = plan.scenario
     units = plan.units()
-    budget = [max_probes] if max_probes is not None else None
-    lp_resolver = lp_plan = None
-    if guided and s.integer_units:
-        relaxed = s.model_copy(update={"integer_units": False})
-        lp_resolver = Resolver("highs")
-        lp_plan = lp_resolver.plan(relaxed, duals=False)
-        if not lp_plan.result.ok:
-            lp_resolver = None
+    keys = sorted(purchasable(plan))
     analytic = entering_prices(plan)
-    rows = []
-    for site, chip in purchasable(plan):
+    rows: list[BreakEven | None] = [None] * len(keys)
+    todo: list[int] = []  # indices of the rows to search
+    for i, (site, chip) in enumerate(keys):
         now = units.get((site, chip), 0.0)
         exact = analytic.get((site, chip), "search")
-        if exact != "search":
-            rows.append(_entering_row(s, site, chip, now, exact, max_factor))
+        if exact == "search":
+            todo.append(i)
+        else:
+            rows[i] = _entering_row(s, site, chip, now, exact, max_factor)
+    shown = 0
+
+    def show() -> None:  # every row known from the front, in order
+        nonlocal shown
+        while shown < len(rows) and rows[shown] is not None:
             if on_row is not None:
-                on_row(len(rows))
-            continue
-        try:
-            guess: float | None | str = "none"
-            if lp_resolver is not None:
-                hint = break_even_row(lp_plan.scenario, site, chip, now, lp_resolver, rel_tol, max_factor)
-                guess = hint.break_even_price
-            rows.append(break_even_row(s, site, chip, now, resolver, rel_tol, max_factor, guess, budget=budget))
-        except OutOfProbes:
-            rows.append(_undetermined_row(s, site, chip, now, f"the search used its budget of {max_probes} re-solves"))
-        except ProbeFailed:
-            rows.append(_undetermined_row(s, site, chip, now, "a re-solve failed independent verification"))
-        if on_row is not None:
-            on_row(len(rows))
-    rows.sort(key=lambda r: (r.site, r.chip))
-    return rows
+                on_row(rows[shown])
+            shown += 1
+
+    fixed = len(keys) - len(todo)
+    show()
+    if on_done is not None and fixed:
+        on_done(fixed, len(keys))
+    if not todo:
+        return [r for r in rows if r is not None]
+    relaxed = None
+    if guided and s.integer_units:
+        r = s.model_copy(update={"integer_units": False})
+        if (resolver or process_resolver()).plan(r, duals=False).result.ok:
+            relaxed = r
+    work = RowWork(s, relaxed, rel_tol, max_factor, max_probes, resolver)
+    items = [(keys[i][0], keys[i][1], units.get(keys[i], 0.0)) for i in todo]
+
+    def found(k: int, row: BreakEven) -> None:
+        rows[todo[k]] = row
+        show()
+
+    def progress(n: int, total: int) -> None:
+        if on_done is not None:
+            on_done(fixed + n, len(keys))
+
+    got = (executor or SerialExecutor()).run(search_rows, work, items, chunk_size=1, on_done=progress, on_item=found)
+    if not got.complete:
+        raise KeyboardInterrupt
+    return [r for r in rows if r is not None]
 
 
 PRICE_FAMILIES = ("budget", "vendor_share")  # rows whose coefficients are the unit price (domestic: spend basis)

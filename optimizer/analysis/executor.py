@@ -7,6 +7,11 @@ and the break-even search) hands its work to an :class:`Executor`::
         got = ex.run(task, payload, items, on_done=tick)
     got.complete, got.values, got.n_done
 
+``on_done(n_finished, n_total)`` counts finished items (across workers);
+``on_item(index, value)``, when given, receives each item's result in this
+process as it comes back (in completion order: a caller that shows results
+in item order holds them until the ones before have come).
+
 ``task(payload, chunk)`` is a picklable top-level function that yields (or
 returns) one result per item of ``chunk``, in order. ``payload`` is what every
 chunk shares (a scenario's raw data, its file name, the solver); on a cluster
@@ -65,6 +70,7 @@ MAX_WORKERS = 256  # --workers above this is surely a typo
 
 Task = Callable[[Any, list], Iterable[Any]]
 OnDone = Callable[[int, int], None]
+OnItem = Callable[[int, Any], None]
 
 
 def chunk_size(n: int) -> int:
@@ -113,7 +119,7 @@ class Executor:
     description: str = "in-process"
 
     def run(self, task: Task, payload: Any, items: Sequence[Any], chunk_size: int | None = None,
-            on_done: OnDone | None = None) -> RunResult:
+            on_done: OnDone | None = None, on_item: OnItem | None = None) -> RunResult:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -127,13 +133,15 @@ class Executor:
 
 
 def _solve_here(task: Task, payload: Any, items: list, lo: int, hi: int, out: RunResult, n_done: int,
-                on_done: OnDone | None) -> int:
-    """Items lo..hi-1 as one chunk in this process, each recorded (and on_done called) as it finishes."""
+                on_done: OnDone | None, on_item: OnItem | None = None) -> int:
+    """Items lo..hi-1 as one chunk in this process, each recorded (on_item, then on_done called) as it finishes."""
     for k, value in enumerate(task(payload, items[lo:hi])):
         if lo + k >= hi:
             raise RuntimeError(f"{_name(task)} gave more results than items")
         out.values[lo + k], out.finished[lo + k] = value, True
         n_done += 1
+        if on_item is not None:
+            on_item(lo + k, value)
         if on_done is not None:
             on_done(n_done, out.total)
     if not all(out.finished[lo:hi]):
@@ -144,17 +152,18 @@ def _solve_here(task: Task, payload: Any, items: list, lo: int, hi: int, out: Ru
 class SerialExecutor(Executor):
     """Everything in this process, chunk after chunk (the default: no start-up cost).
 
-    ``on_done`` is called after every item; a KeyboardInterrupt keeps every item finished before it.
+    ``on_item`` and ``on_done`` are called after every item; a KeyboardInterrupt keeps every item finished
+    before it.
     """
 
     def run(self, task: Task, payload: Any, items: Sequence[Any], chunk_size: int | None = None,
-            on_done: OnDone | None = None) -> RunResult:
+            on_done: OnDone | None = None, on_item: OnItem | None = None) -> RunResult:
         items = list(items)
         out = _new_result(len(items))
         n_done = 0
         try:
             for lo, hi in chunk_bounds(len(items), chunk_size):
-                n_done = _solve_here(task, payload, items, lo, hi, out, n_done, on_done)
+                n_done = _solve_here(task, payload, items, lo, hi, out, n_done, on_done, on_item)
         except KeyboardInterrupt:
             out.interrupted = True
         return out
@@ -301,7 +310,7 @@ class DaskExecutor(Executor):
                 )
 
     def run(self, task: Task, payload: Any, items: Sequence[Any], chunk_size: int | None = None,
-            on_done: OnDone | None = None) -> RunResult:
+            on_done: OnDone | None = None, on_item: OnItem | None = None) -> RunResult:
         from distributed import as_completed
 
         items = list(items)
@@ -317,7 +326,7 @@ class DaskExecutor(Executor):
             # same answers); the cluster takes the rest
             while bounds and self.starting:
                 lo, hi = bounds.pop(0)
-                n_done = _solve_here(task, payload, items, lo, hi, out, n_done, on_done)
+                n_done = _solve_here(task, payload, items, lo, hi, out, n_done, on_done, on_item)
             if not bounds:
                 return out
             self._ready()
@@ -334,6 +343,9 @@ class DaskExecutor(Executor):
                 out.values[lo:hi] = got
                 out.finished[lo:hi] = [True] * (hi - lo)
                 n_done += hi - lo
+                if on_item is not None:
+                    for k, value in enumerate(got):
+                        on_item(lo + k, value)
                 if on_done is not None:
                     on_done(n_done, out.total)
         except KeyboardInterrupt:

@@ -234,7 +234,14 @@ def _applied(a: dict) -> str:
     return text + (f" ({'; '.join(said)})" if said else "")
 
 
+BREAK_EVEN_HEAD = "Break-even prices (only that site's price moves; within 0.1%):"
+
+
+def break_even_line(row) -> str:
+    """One break-even row as the summary lists it (``solve`` prints them one by one as they are found)."""
+    return f"  {row.sentence}"
+
+
 def break_even_text(rows) -> str:
     """The break-even lines that follow the summary."""
-    head = "Break-even prices (only that site's price moves; within 0.1%):"
-    return "\n".join([head] + [f"  {b.sentence}" for b in rows])
+    return "\n".join([BREAK_EVEN_HEAD] + [break_even_line(b) for b in rows])

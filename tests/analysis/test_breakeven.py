@@ -221,3 +221,72 @@ def test_probe_budget_leaves_rows_without_a_price_and_says_so():
         assert row.break_even_price is None
         assert "not determined (the search used its budget of 0 re-solves)" in row.sentence
     assert break_even(plan, resolver=r)[1].break_even_price == pytest.approx(1.25, rel=REL_TOL)
+
+
+# --------------------------------------------------------------------------- rows on an executor
+
+
+def test_rows_come_in_order_as_they_are_found_with_progress():
+    """on_row sees every row once, in the returned order; on_done counts rows (duals rows first, at once)."""
+    plan = make_plan(io.load(HAND))
+    seen, counts = [], []
+    rows = break_even(plan, on_row=seen.append, on_done=lambda n, total: counts.append((n, total)))
+    assert seen == rows and [r.chip for r in rows] == ["w", "x", "y", "z"]
+    # y is answered from the LP duals before any search; w, x and z are searched one by one
+    assert counts == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_each_row_is_a_function_of_the_row_alone():
+    """A row searched on its own, by a Resolver that has solved nothing before, in any order, equals the row
+    of the whole search: what makes the serial run and any number of workers agree."""
+    from optimizer.analysis.breakeven import RowWork, search_row
+
+    plan = make_plan(io.load(BASELINE))
+    rows = break_even(plan)
+    relaxed = plan.scenario.model_copy(update={"integer_units": False})
+    for row in reversed(rows):
+        alone = search_row(RowWork(plan.scenario, relaxed, resolver=Resolver()), row.site, row.chip, row.current_units)
+        assert alone == row
+    # and a probe budget is per row: a row's answer does not depend on what the rows before it spent
+    # (w spends 10 re-solves reaching 1/1024 of its price, then x needs 11: a budget of 11 for both would
+    # leave x undetermined)
+    w, x = break_even(make_plan(io.load(HAND)), max_probes=11)[:2]
+    assert (w.chip, w.probes, x.chip, x.probes) == ("w", 10, "x", 11)
+    assert x.break_even_price == pytest.approx(1.25, rel=REL_TOL)
+
+
+def test_a_resolver_of_ones_own_cannot_go_to_workers(dask_cluster):
+    from optimizer.analysis.executor import DaskExecutor
+
+    plan = make_plan(io.load(HAND))
+    with DaskExecutor(scheduler=dask_cluster.scheduler_address) as ex:
+        with pytest.raises(ValueError, match="resolver= or executor="):
+            break_even(plan, resolver=Resolver(), executor=ex)
+
+
+def test_interrupted_search_raises_keyboard_interrupt_after_the_rows_found():
+    plan = make_plan(io.load(BASELINE))
+    seen = []
+
+    def stop(n, total):
+        if n >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        break_even(plan, on_row=seen.append, on_done=stop)
+    assert [(r.site, r.chip) for r in seen] == [("cn", "ascend910b"), ("cn", "ascend910c")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path, sets", [(BASELINE, []), (GLOBAL, []),
+                                        (BASELINE, ["integer_units=false", "chips.mlu370.unit_price=90000"])])
+def test_serial_and_two_workers_give_the_same_rows(dask_cluster, path, sets):
+    from optimizer.analysis.executor import DaskExecutor
+
+    plan = make_plan(io.load(path, sets=sets))
+    serial = break_even(plan)
+    with DaskExecutor(scheduler=dask_cluster.scheduler_address) as ex:
+        seen = []
+        on_workers = break_even(plan, executor=ex, on_row=seen.append)
+    assert on_workers == serial and seen == serial  # every field, floats bit for bit, in order
+    assert any(r.probes > 0 for r in serial)

@@ -91,6 +91,27 @@ def test_serial_interrupt_keeps_the_items_finished_before_it(size):
     assert got.finished == [True] * 5 + [False] * 5
 
 
+class Seen:
+    """on_item and on_done together: which items were handed over, and the count when each was."""
+
+    def __init__(self):
+        self.items: list[tuple[int, object, int]] = []
+        self.n = 0
+
+    def item(self, i, value):
+        self.items.append((i, value, self.n))
+
+    def done(self, n, total):
+        self.n = n
+
+
+def test_serial_on_item_gets_each_result_in_order_before_its_progress():
+    seen = Seen()
+    got = SerialExecutor().run(scaled, 3, list(range(7)), chunk_size=3, on_done=seen.done, on_item=seen.item)
+    assert got.complete
+    assert seen.items == [(i, 3 * i, i) for i in range(7)]  # item i handed over when i items were counted
+
+
 def test_serial_task_with_too_few_results_is_a_bug():
     with pytest.raises(RuntimeError, match="fewer results than items"):
         SerialExecutor().run(one_short, 1, [1, 2, 3], chunk_size=3)
@@ -186,6 +207,16 @@ def test_dask_results_equal_serial_in_item_order(dask_ex, size):
     done = [n for n, _ in stop.calls]
     assert done == sorted(done) and done[-1] == 50 and all(t == 50 for _, t in stop.calls)
     assert len(done) == len(chunk_bounds(50, size))  # progress counts items, one call per finished chunk
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_dask_on_item_gets_every_result_once_with_its_index(dask_ex, size):
+    seen = Seen()
+    got = dask_ex.run(slow_scaled, 5, list(range(12)), chunk_size=size, on_done=seen.done, on_item=seen.item)
+    assert got.complete
+    assert sorted((i, v) for i, v, _ in seen.items) == [(i, 5 * i) for i in range(12)]
+    # a chunk's items are handed over together (in completion order), before the count that includes them
+    assert [n for _, _, n in seen.items] == [size * (k // size) for k in range(12)]
 
 
 def test_dask_interrupt_keeps_finished_chunks_and_cancels_the_rest(dask_ex):
