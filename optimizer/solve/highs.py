@@ -31,6 +31,15 @@ NODE_LIMIT = 20_000  # deterministic bound on every branch-and-bound (never a cl
 TIE_MAX_NODES = NODE_LIMIT
 _THREADS: int | None = None
 
+# HiGHS options of every MILP model, beyond the gap and the node limit (which decide what a plan is proven to);
+# chosen by benchmarks/bench_highs_options.py: each one cuts time without changing any plan (tested against
+# HiGHS's defaults in tests/solve/test_highs_options.py)
+MIP_OPTIONS: dict[str, object] = {
+    # a heuristic only (the MILP is still solved to MIP_REL_GAP): on these models it cost more than the whole
+    # branch-and-bound
+    "mip_heuristic_run_feasibility_jump": False,
+}
+
 
 def threads() -> int:
     """HiGHS threads for this process, fixed at the first HiGHS model (CHIPALLOC_HIGHS_THREADS, default 1)."""
@@ -109,9 +118,8 @@ class HighsBackend:
         if self.mip:
             self.h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
             self.h.setOptionValue("mip_max_nodes", NODE_LIMIT)
-            # a heuristic only (the MILP is still solved to MIP_REL_GAP): on these models it cost more
-            # than the whole branch-and-bound
-            self.h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
+            for name, value in MIP_OPTIONS.items():
+                self.h.setOptionValue(name, value)
         self._load(prob)
         cost, col_lo, col_up, lo, up = self._phase1()
         _pass(self.h, self.Af, cost, col_lo, col_up, lo, up, prob.integer if self.mip else None)
@@ -134,8 +142,13 @@ class HighsBackend:
         self.Af = sp.vstack([prob.A, floor_rows], format="csr") if m else floor_rows
         self.Af.eliminate_zeros()
 
-    def _phase1(self):
+    def _phase1(self, box=None):
+        """Cost, column bounds and row bounds (the model's rows, then the two objective floors) to maximise;
+        ``box`` (:class:`optimizer.solve.fixing.Box`): its column bounds and row ranges instead."""
         p = self.prob
+        if box is not None:
+            return (-p.c, box.col_lo.copy(), box.col_up.copy(), np.append(box.row_lo, [-np.inf, -np.inf]),
+                    np.append(box.row_up, [np.inf, np.inf]))
         return (-p.c, p.col_lo.copy(), p.upper(self.mip), np.append(p.row_lo, [-np.inf, -np.inf]),
                 np.append(p.row_up, [np.inf, np.inf]))
 
@@ -235,10 +248,10 @@ class HighsBackend:
     def values(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value, dtype=float)[: self.n]
 
-    def maximise(self) -> tuple[Status, np.ndarray]:
-        """Maximise the objective. Returns status and lots."""
+    def maximise(self, box=None) -> tuple[Status, np.ndarray]:
+        """Maximise the objective (within ``box``: see :mod:`optimizer.solve.fixing`). Returns status and lots."""
         self._options()
-        self._push(*self._phase1())
+        self._push(*self._phase1(box))
         self._run()
         st = self._status()
         return st, (self.values() if st is Status.OPTIMAL else np.zeros(self.n))
@@ -272,16 +285,18 @@ class HighsBackend:
         return st, (self.values() if st is Status.OPTIMAL else np.zeros(self.n))
 
     def min_spend(self, floor: float, face: tuple[np.ndarray, np.ndarray] | None = None,
-                  start: np.ndarray | None = None, floor2: float | None = None) -> tuple[Status, np.ndarray, bool]:
+                  start: np.ndarray | None = None, floor2: float | None = None,
+                  box=None) -> tuple[Status, np.ndarray, bool]:
         """Minimise spend with the objective held at ``>= floor``. Returns (status, lots, node limit hit).
 
         ``face`` (continuous problems): the maximisation's raw duals; columns with a negative reduced
         cost are fixed at 0 and rows with a non-zero dual are held as equalities (complementary
         slackness), so the solve stays on the optimal face. ``start`` (MILPs): the maximisation's plan,
         given to HiGHS as a starting solution with presolve off (with presolve on and a start, HiGHS 1.16
-        can return the start as optimal after 0 nodes with a wrong objective).
+        can return the start as optimal after 0 nodes with a wrong objective). ``box``: column bounds and
+        row ranges that hold every plan with objective >= ``floor`` (:mod:`optimizer.solve.fixing`).
         """
-        _, col_lo, col_up, lo, up = self._phase1()
+        _, col_lo, col_up, lo, up = self._phase1(box)
         cost = self.prob.spend / self.smax
         lo = lo.copy()
         up = up.copy()

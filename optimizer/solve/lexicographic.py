@@ -19,6 +19,13 @@
      arithmetic confirms at least the first plan's TOPS and no more spend;
      otherwise the first plan stays, and ``extra["tie_break"]`` says why.
 
+With HiGHS and whole lots, each MILP is first given a box that holds every plan at
+least as good as a known one (reduced-cost fixing from the relaxation's duals:
+:mod:`optimizer.solve.fixing`): the first MILP's box comes from a whole-lot plan
+rounded from the relaxation, the tie-break's from its floor. No plan that could be
+the answer is cut off, and HiGHS's root work, which grows with the domains of the
+whole columns, shrinks about tenfold on these models.
+
 No step has a time limit: the same input gives the same plan on every machine.
 """
 from __future__ import annotations
@@ -28,6 +35,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..model import Model
+from . import fixing
 from .highs import HighsBackend
 from .numerics import ScaledProblem, clean_dust, exact_value, lot_step, round_lots, scaled
 from .result import SolveResult, Status
@@ -36,6 +44,7 @@ LP_TIE_REL = 1e-9  # the LP tie-break's objective floor (relative); the optimal 
 FALLBACK_TIE_REL = 1e-9  # whole-lot floor when the lot step is not known exactly
 SPEND_TOL = 1e-9  # relative: a tie-break plan must not spend more than the first plan
 SECONDARY_REL = 1e-9  # cvar / worst: the measure (then the expected TOPS) held within this, relative
+FIXING = True  # whole-lot HiGHS MILPs within a reduced-cost box (optimizer/solve/fixing.py); False: the plain MILPs
 
 
 def solver_names() -> tuple[str, ...]:
@@ -76,11 +85,14 @@ class Solver:
         self.main = backend_for(solver, self.prob, mip=self.prob.mip)
         self.lp = None  # the continuous problem, for duals of a whole-lot model
         self.dual_backend = None  # HiGHS for the duals of solvers whose duals PuLP does not read
+        self.shifted_lp = None  # HiGHS: the relaxation with rows moved in for rounding (a whole-lot plan to box from)
+        self._relaxation = None  # (status, lots, row multipliers) of this model's relaxation, once solved
         self._version = None
 
     def update(self, model: Model) -> int:
         self.model = model
         self.prob = scaled(model)
+        self._relaxation = None
         changed = self.main.update(self.prob)
         if self.lp is not None:
             self.lp.update(self.prob)
@@ -101,6 +113,59 @@ class Solver:
             self.lp = backend_for(self.solver, self.prob, mip=False)
         return self.lp
 
+    # ------------------------------------------------------------------ reduced-cost boxes (HiGHS, whole lots)
+    def _fixing(self) -> bool:
+        return FIXING and self.solver == "highs" and self.prob.mip and self.prob.c2 is None
+
+    def _relax(self):
+        """This model's continuous relaxation, solved once: (status, lots, multipliers of the rows of max c.x)."""
+        if self._relaxation is None:
+            lp = self._continuous()
+            st, x = lp.maximise()
+            y = -lp.raw_duals()[0] if st is Status.OPTIMAL else None  # HiGHS solves min -c.x
+            self._relaxation = (st, x, y)
+        return self._relaxation
+
+    def _box(self, floor: float | None = None) -> "fixing.Box | None":
+        """The box for plans with objective >= ``floor`` (None: >= a whole-lot plan found from the relaxation)."""
+        st, x, y = self._relax()
+        if st is not Status.OPTIMAL or y is None:
+            return None
+        prob = self.prob
+        if floor is None:
+            plan = self._whole_plan(x)
+            if plan is None:
+                return None
+            floor = float(np.dot(prob.c, plan))
+        return fixing.box(prob, y, floor, prob.upper(True))
+
+    def _whole_plan(self, x: np.ndarray) -> np.ndarray | None:
+        """A whole-lot plan near the relaxation's ``x``, tried in a fixed order: ``x`` rounded down (order
+        indicators up, then down too); else the plan of the relaxation with its rows moved in by what that
+        rounding can cost them, rounded the same way. None when none meets every row."""
+        prob = self.prob
+        ups = [fixing.binaries(prob)]
+        if ups[0].any():
+            ups.append(np.zeros(prob.n, dtype=bool))
+        for up in ups:
+            plan = fixing.round_plan(prob, x, up)
+            if _feasible(prob, plan):
+                return plan
+        for up in ups:
+            lo, hi = fixing.rounding_shift(prob, up)
+            if np.any(lo > hi):
+                continue
+            if self.shifted_lp is None:
+                self.shifted_lp = HighsBackend(prob, mip=False)
+            elif self.shifted_lp.prob is not prob:
+                self.shifted_lp.update(prob)
+            st, xs = self.shifted_lp.maximise(box=fixing.Box(prob.col_lo, prob.col_up, lo, hi, 0.0, 0.0))
+            if st is Status.OPTIMAL:
+                plan = fixing.round_plan(prob, xs, up)
+                if _feasible(prob, plan):
+                    return plan
+        return None
+
     def _highs_duals_raw(self):
         if self.dual_backend is None:
             self.dual_backend = HighsBackend(self.prob, mip=False)
@@ -112,7 +177,7 @@ class Solver:
         prob, model = self.prob, self.model
         lp = self._continuous()
         if lp is not self.main or self.prob.mip:
-            st, _ = lp.maximise()
+            st = self._relax()[0] if self._fixing() else lp.maximise()[0]  # with a box: solved already
             if st is not Status.OPTIMAL:  # pragma: no cover - the MILP was optimal, so is its relaxation
                 return np.full(model.m, np.nan), np.full(model.n, np.nan)
         try:
@@ -134,7 +199,13 @@ class Solver:
             feas = all((s == "<=" and r >= 0) or (s == ">=" and r <= 0) for s, r in zip(model.rows.sense, model.rows.rhs))
             return SolveResult(Status.OPTIMAL if feas else Status.INFEASIBLE, self.solver, np.zeros(0), 0.0,
                                np.zeros(model.m), np.zeros(0), basis, self.version)
-        st, lots = self.main.maximise()
+        box = self._box() if self._fixing() else None
+        if box is not None:
+            st, lots = self.main.maximise(box=box)
+            if st is not Status.OPTIMAL:  # a box cuts off no plan, so this does not happen; the MILP alone decides
+                st, lots = self.main.maximise()
+        else:
+            st, lots = self.main.maximise()
         if st is not Status.OPTIMAL:
             return SolveResult(st, self.solver, np.zeros(n), float("nan"), solver_version=self.version)
         lots = round_lots(prob, lots)
@@ -212,7 +283,13 @@ class Solver:
         bound = self.main.relaxed_min_spend(float(exact1) if (delta is not None and exact1 is not None) else floor)
         if bound is not None and bound >= spend1 - SPEND_TOL * max(1.0, abs(spend1)):
             return lots, ""  # proven: no plan with this TOPS is cheaper even with fractional lots
-        st, x, hit = self.main.min_spend(floor, start=lots)
+        box = self._box(floor) if self._fixing() else None
+        if box is not None:
+            st, x, hit = self.main.min_spend(floor, start=lots, box=box)
+            if st is not Status.OPTIMAL and not hit:  # as above: the MILP alone decides
+                st, x, hit = self.main.min_spend(floor, start=lots)
+        else:
+            st, x, hit = self.main.min_spend(floor, start=lots)
         if st is not Status.OPTIMAL and not hit:
             return lots, "the least-spend tie-break did not finish; the plan has maximum effective TOPS"
         x = round_lots(prob, x)
