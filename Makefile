@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_executor.py
 	$(BIN)/python benchmarks/bench_breakpoints.py
 	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_wholelot.py
 
 clean:
 	rm -rf $(VENV) reports/*.xlsx .pytest_cache

@@ -386,7 +386,10 @@ def break_even(
         if on_done is not None:
             on_done(fixed + n, len(keys))
 
-    got = (executor or SerialExecutor()).run(search_rows, work, items, chunk_size=1, on_done=progress, on_item=found)
+    # a row is many re-solves (seconds on a plan by period): while a local cluster starts, one row solved here
+    # would leave its workers idle, so wait for them
+    got = (executor or SerialExecutor()).run(search_rows, work, items, chunk_size=1, on_done=progress, on_item=found,
+                                             here_while_starting=False)
     if not got.complete:
         raise KeyboardInterrupt
     return [r for r in rows if r is not None]

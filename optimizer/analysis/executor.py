@@ -11,6 +11,9 @@ and the break-even search) hands its work to an :class:`Executor`::
 ``on_item(index, value)``, when given, receives each item's result in this
 process as it comes back (in completion order: a caller that shows results
 in item order holds them until the ones before have come).
+``here_while_starting=False``: while a local cluster starts, wait for it
+instead of solving the first chunks here (for a few long items, where one
+chunk solved here would outlast the start-up and leave the workers idle).
 
 ``task(payload, chunk)`` is a picklable top-level function that yields (or
 returns) one result per item of ``chunk``, in order. ``payload`` is what every
@@ -119,7 +122,8 @@ class Executor:
     description: str = "in-process"
 
     def run(self, task: Task, payload: Any, items: Sequence[Any], chunk_size: int | None = None,
-            on_done: OnDone | None = None, on_item: OnItem | None = None) -> RunResult:
+            on_done: OnDone | None = None, on_item: OnItem | None = None,
+            here_while_starting: bool = True) -> RunResult:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -157,7 +161,8 @@ class SerialExecutor(Executor):
     """
 
     def run(self, task: Task, payload: Any, items: Sequence[Any], chunk_size: int | None = None,
-            on_done: OnDone | None = None, on_item: OnItem | None = None) -> RunResult:
+            on_done: OnDone | None = None, on_item: OnItem | None = None,
+            here_while_starting: bool = True) -> RunResult:
         items = list(items)
         out = _new_result(len(items))
         n_done = 0
@@ -310,7 +315,8 @@ class DaskExecutor(Executor):
                 )
 
     def run(self, task: Task, payload: Any, items: Sequence[Any], chunk_size: int | None = None,
-            on_done: OnDone | None = None, on_item: OnItem | None = None) -> RunResult:
+            on_done: OnDone | None = None, on_item: OnItem | None = None,
+            here_while_starting: bool = True) -> RunResult:
         from distributed import as_completed
 
         items = list(items)
@@ -324,7 +330,7 @@ class DaskExecutor(Executor):
         try:
             # while a local cluster starts, this process solves chunks from the front (the same task, so the
             # same answers); the cluster takes the rest
-            while bounds and self.starting:
+            while bounds and here_while_starting and self.starting:
                 lo, hi = bounds.pop(0)
                 n_done = _solve_here(task, payload, items, lo, hi, out, n_done, on_done, on_item)
             if not bounds:

@@ -124,7 +124,9 @@ class HighsBackend:
         cost, col_lo, col_up, lo, up = self._phase1()
         _pass(self.h, self.Af, cost, col_lo, col_up, lo, up, prob.integer if self.mip else None)
         self.held = (cost, col_lo, col_up, lo, up, self.Af.copy())
-        self._presolve_off = False
+        # presolve as set (MIP_OPTIONS may say "off"); the tie-break MILP turns it off for its start, then back
+        self._presolve_default = str(MIP_OPTIONS.get("presolve", "choose")) if self.mip else "choose"
+        self._presolve = self._presolve_default
 
     # ------------------------------------------------------------------ data
     def _load(self, prob: ScaledProblem) -> None:
@@ -206,9 +208,10 @@ class HighsBackend:
 
     # ------------------------------------------------------------------ runs
     def _options(self, presolve_off: bool = False) -> None:
-        if presolve_off != self._presolve_off:
-            self.h.setOptionValue("presolve", "off" if presolve_off else "choose")
-            self._presolve_off = presolve_off
+        want = "off" if presolve_off else self._presolve_default
+        if want != self._presolve:
+            self.h.setOptionValue("presolve", want)
+            self._presolve = want
 
     def _run(self) -> None:
         with silenced():

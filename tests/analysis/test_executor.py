@@ -310,6 +310,18 @@ def test_a_local_cluster_starts_in_the_background_while_this_process_solves():
     assert [n for n, _ in stop.calls] == sorted(n for n, _ in stop.calls) and stop.calls[-1] == (30, 30)
 
 
+@pytest.mark.slow
+def test_a_run_may_wait_for_a_starting_local_cluster_instead():
+    import os
+
+    with make_executor(workers=2) as ex:
+        assert ex.starting  # just made: the cluster starts in the background
+        got = ex.run(where_solved, 3, list(range(6)), chunk_size=1, here_while_starting=False)
+        worker_pids = set(ex.client.run(os.getpid).values())
+    assert got.complete and [v for v, _ in got.values] == [3 * x for x in range(6)]
+    assert {pid for _, pid in got.values} <= worker_pids and os.getpid() not in worker_pids
+
+
 def test_workers_started_by_the_executor_ignore_ctrl_c():
     import os
 

@@ -1,5 +1,6 @@
 """Reduced-cost boxes (optimizer/solve/fixing.py): hand-worked bounds, any multipliers give a box that holds the
-optimum, and whole-lot plans are the same with and without boxes."""
+optimum, and boxed MILPs give plans of the same effective TOPS and spend (the shipped scenarios: the same plans,
+tests/solve/test_highs_options.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SCENARIOS, scenario_of
-from optimizer import io
+from conftest import scenario_of
 from optimizer.model import build
 from optimizer.solve import Solver, fixing
 from optimizer.solve import lexicographic as lx
@@ -151,32 +151,3 @@ def test_any_multipliers_give_a_box_that_holds_the_optimum(s, seed):
     assert exact_value(m, boxed.units / prob.col_scale) == exact_value(m, plain.units / prob.col_scale)  # exactly
     spend = prob.spend / prob.col_scale
     assert float(spend @ boxed.units) == pytest.approx(float(spend @ plain.units), rel=1e-12)
-
-
-WHOLE = [(p.name, v) for p in sorted(SCENARIOS.glob("*.yaml")) if "infeasible" not in p.name
-         for v in [None, *io.load(p).scenario.variants]]
-
-
-@pytest.mark.parametrize("name, variant", WHOLE)
-def test_shipped_scenarios_have_the_same_plans_with_and_without_boxes(name, variant):
-    """Every shipped scenario and variant as shipped (the continuous risk scenario has no MILP to box)."""
-    from optimizer.plan import outcome_scenarios
-
-    loaded = io.load(SCENARIOS / name, variants=[variant] if variant else [])
-    m = build(loaded.scenario, outcome_scenarios(loaded, loaded.scenario))
-    got = {}
-    for on in (False, True):
-        lx.FIXING = on
-        try:
-            got[on] = Solver(m).solve(duals=True)
-        finally:
-            lx.FIXING = True
-    plain, boxed = got[False], got[True]
-    assert boxed.status == plain.status
-    assert np.array_equal(boxed.units, plain.units) and boxed.objective == plain.objective
-    if plain.shadow_prices is not None:
-        assert np.array_equal(boxed.shadow_prices, plain.shadow_prices)
-    # the gap proven may differ (both within MIP_REL_GAP); every note is the same
-    gaps = boxed.extra.pop("mip_gap", None), plain.extra.pop("mip_gap", None)
-    assert all(g is None or g <= MIP_REL_GAP for g in gaps)
-    assert boxed.extra == plain.extra
