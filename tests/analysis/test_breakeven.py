@@ -290,3 +290,12 @@ def test_serial_and_two_workers_give_the_same_rows(dask_cluster, path, sets):
         on_workers = break_even(plan, executor=ex, on_row=seen.append)
     assert on_workers == serial and seen == serial  # every field, floats bit for bit, in order
     assert any(r.probes > 0 for r in serial)
+
+
+def test_no_row_comes_near_its_probe_cap(baseline_rows, hand_rows):
+    """The search needs at most 36 whole-lot re-solves a row (16 guided, 10 bracketing, 10 bisecting); the cap of
+    ROW_PROBES only guards it."""
+    from optimizer.analysis.breakeven import ROW_PROBES
+
+    assert ROW_PROBES == 40
+    assert all(0 <= r.probes <= 36 for r in [*baseline_rows, *hand_rows.values()])
