@@ -43,8 +43,15 @@ Same answers, whatever runs them:
 
 A local cluster (``workers=N``) starts in a background thread; until it is
 up, ``run()`` solves chunks from the front in this process, so the start-up
-(about a second) costs no time. Its worker processes ignore Ctrl-C
-(:func:`dask_setup`, a Dask preload hook).
+costs little time. Its worker processes are forked from one ``forkserver``
+process that has imported chipalloc and its libraries once (where the
+platform has one; elsewhere they are spawned and import everything each):
+on two cores, spawned workers importing all that at once with this process
+solving cost about a second and a half of a 4-second sweep (``--workers 2``
+took 0.95x the serial time on ``benchmarks/bench_executor.py``, 0.72x
+forked). The forkserver is started from a single thread and runs no solver,
+so forking it is safe. Worker processes ignore Ctrl-C (:func:`dask_setup`, a
+Dask preload hook).
 
 Interruption: a ``KeyboardInterrupt`` (Ctrl-C, or raised by ``on_done``)
 cancels the outstanding tasks, keeps the items already finished and returns
@@ -57,6 +64,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import signal
 import threading
 import warnings
@@ -70,6 +78,10 @@ CHUNKS_WANTED = 32  # below MAX_CHUNK x this many items, smaller chunks, so that
 CONNECT_TIMEOUT = 10.0  # seconds to reach a --scheduler before giving up (exit 2)
 WORKER_WAIT = 30.0  # seconds to wait for a scheduler's first worker
 MAX_WORKERS = 256  # --workers above this is surely a typo
+# imported once by the forkserver that local workers are forked from (what every task needs)
+FORKSERVER_PRELOAD = ("distributed", "numpy", "scipy.sparse", "pandas", "pydantic", "highspy", "pulp",
+                      "optimizer.analysis.sweep", "optimizer.analysis.tornado", "optimizer.analysis.compare",
+                      "optimizer.analysis.breakeven", "optimizer.analysis.simulate")
 
 Task = Callable[[Any, list], Iterable[Any]]
 OnDone = Callable[[int, int], None]
@@ -213,6 +225,21 @@ def dask_setup(worker: Any) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _start_method() -> str:
+    """How local worker processes start: forked from a forkserver that imported chipalloc once
+    (:data:`FORKSERVER_PRELOAD`), or spawned where the platform has no forkserver (Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    import dask
+    from distributed.utils import get_mp_context
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context()  # sets Dask's own preload list (once per process); ours, set after it, replaces it
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        ["dask", "msgpack", "cloudpickle", "tornado", "toolz", *FORKSERVER_PRELOAD])
+    return "forkserver"
+
+
 def _quiet_logs() -> None:
     """Dask's own log lines (worker start and stop, cancelled tasks) are not for a planner's terminal."""
     for name in ("distributed", "distributed.client", "distributed.scheduler", "distributed.worker",
@@ -256,10 +283,11 @@ class DaskExecutor(Executor):
             raise
 
     def _start_local(self, workers: int) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), dask.config.set({"distributed.worker.multiprocessing-method": _start_method()}):
                 warnings.simplefilter("ignore")  # e.g. a busy port, chosen again by Dask: not the planner's concern
                 self.cluster = LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -331,3 +331,26 @@ def test_workers_started_by_the_executor_ignore_ctrl_c():
     for status in masks.values():
         ignored = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
         assert ignored & (1 << (2 - 1)), "SIGINT is not ignored in the worker"  # bit of signal 2
+
+
+def _worker_facts():
+    import multiprocessing
+    import os
+    import sys
+
+    return os.getppid(), multiprocessing.parent_process() is None, "optimizer.analysis.sweep" in sys.modules
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(), reason="no forkserver")
+def test_local_workers_are_forked_from_a_forkserver_that_imported_chipalloc():
+    import multiprocessing.forkserver as fs
+    import os
+
+    with make_executor(workers=2) as ex:
+        ex._ready()
+        facts = list(ex.client.run(_worker_facts).values())
+    server = fs._forkserver._forkserver_pid
+    assert server is not None and server != os.getpid()
+    # both workers are children of the forkserver (not spawned by this process) and found chipalloc imported
+    assert [(ppid, imported) for ppid, _, imported in facts] == [(server, True), (server, True)]
+    assert "optimizer.analysis.sweep" in fs._forkserver._preload_modules
