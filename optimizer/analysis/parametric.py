@@ -215,15 +215,17 @@ def exact_line(
         raise NotApplicable(f"{path} is not a number") from None
     if len(set(ts)) != len(ts):
         raise NotApplicable("the sweep repeats a value")
-    models = []
-    for p in points:
+    def built(p: PointScenario):
         outs = outcome_scenarios(None, p.scenario)
-        models.append((model_mod.build(p.scenario, outs), outs))
-    m0 = models[0][0]
+        return model_mod.build(p.scenario, outs), outs
+
+    first = built(points[0])  # what rules the method out is known from one model: the others are not built
+    m0 = first[0]
     if m0.integer:
         raise NotApplicable("whole lots: a MILP has no basis to range over")
     if m0.c2 is not None:
         raise NotApplicable("the cvar / worst-outcome measure adds a second objective stage")
+    models = [first] + [built(p) for p in points[1:]]
     shape = _shape(m0)
     order = np.argsort(ts)
     t_lo, t_hi = ts[order[0]], ts[order[-1]]
