@@ -304,3 +304,16 @@ def test_a_probability_sweep_runs_end_to_end():
         ({"uncertainty.outcomes.denied.probability": 0.2}, "optimal"),
         ({"uncertainty.outcomes.denied.probability": 0.8}, "optimal"),
     ]
+    # the other outcome's probability moves with it, and the output says so
+    assert doc["vary"][0]["rescales"] == ["uncertainty.outcomes.granted.probability"]
+    r = CliRunner().invoke(cli, ["sweep", str(OUTCOMES), "--vary", "uncertainty.outcomes.denied.probability=0.2,0.8",
+                                 "--no-report"], catch_exceptions=False)
+    assert ("each point sets uncertainty.outcomes.denied.probability and rescales the other outcomes' probabilities "
+            "(granted) in proportion, so that they still sum to 1") in r.stderr
+
+
+def test_a_sweep_of_another_number_rescales_nothing():
+    from optimizer.analysis import sweep as sweep_mod
+
+    vs, _ = sweep_mod.prepare(io.load(OUTCOMES), ["uncertainty.risk.alpha=0.5,0.9"])
+    assert vs[0].rescales == ()

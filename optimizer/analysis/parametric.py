@@ -180,7 +180,7 @@ def _same_shape(s: _Shape, m: model_mod.Model, cost: bool | None) -> str | None:
     if cost is False and not _close(m.c, s.c):
         return "the varied number changes both a right-hand side and the objective"
     if not _close(m.spend, s.spend):
-        return "the varied number changes the spend per unit: a price"
+        return "the varied number changes the spend per unit: a price, or an outcome's probability"
     if not (_close(m.var.lower, s.lower) and _close(m.var.upper, s.upper)):
         return "the varied number changes a column bound"
     return None

@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 
 from .. import io
 from ..outcomes import outcome_scenarios
+from ..overrides import complement_of
 from ..validate import Origin
 from ..errors import InputError, Problem
 from ..schema import Scenario, annotation_at, value_at  # noqa: F401 - value_at re-exported
@@ -41,6 +42,7 @@ class Vary:
     spec: str
     values: tuple[Any, ...]
     base: Any = None  # the scenario's value at path (None when absent)
+    rescales: tuple[str, ...] = ()  # an outcome's probability: the other outcomes' probability paths, rescaled
 
 
 @dataclass
@@ -263,4 +265,7 @@ def make_vary(text: str, loaded: io.Loaded, data: dict) -> Vary:
     path, spec = split_vary(text)
     io.set_path(data, path, None, file=loaded.path, origin="--vary")  # unknown path: exit 2 with nearest paths
     base = value_at(loaded.scenario, path)
-    return Vary(path, spec, tuple(parse_spec(spec, base, path)), base)
+    values = tuple(parse_spec(spec, base, path))
+    # setting one outcome's probability rescales the others in proportion (they keep summing to 1)
+    rescales = next((tuple(o) for x in values if (o := complement_of(data, path, x))), ())
+    return Vary(path, spec, values, base, rescales)

@@ -8,7 +8,7 @@ from ..analysis.sweep import SweepResult
 from .about_sheet import add_about_sheet, applied_summary
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet
-from .whatif_out import method_lines
+from .whatif_out import method_lines, vary_notes
 from .xlsx import (
     FMT_GENERAL, FMT_INT, FMT_MONEY, FMT_NUM, FMT_PCT, HEADER, WRAP_TOP, Book, Sheet, chart, insert_chart, money_header,
 )
@@ -217,6 +217,7 @@ def build_sweep_workbook(res: SweepResult) -> Book:
             "Varied": "; ".join(f"{v.path}={v.spec} ({len(v.values)} values)" for v in res.varies),
             "Points": len(res.points) if not res.partial else f"{len(res.points)} of {res.n_total}: {partial_note(res)}",
             "Method": " ".join(method_lines(res)),
+            **({"Probabilities": "; ".join(vary_notes(res))} if vary_notes(res) else {}),
             "Points without an optimal plan": sum(not p.outcome.ok for p in res.points),
         },
     )

@@ -9,7 +9,7 @@ Schemas (stable keys; money in the scenario's reporting currency):
      "method": "breakpoints"|"points", "method_note", "solves": N,
      "breakpoints": null | [{"value", "kind", "effective_tops", "spend",
                              "tops_slope_before", "tops_slope_after"}],
-     "vary": [{"path", "spec", "base", "values": [...]}],
+     "vary": [{"path", "spec", "base", "values": [...], "rescales": [PATH]}],
      "points": [{"values": {PATH: V}, "status", "effective_tops", "spend",
                  "units": {"site/chip": N}, "domestic_share": {SITE: S},
                  "binding": [NAME], "diagnosis": null | DIAGNOSIS}],
@@ -96,7 +96,8 @@ def sweep_doc(res: SweepResult, report: str | None = None) -> dict:
         "method_note": res.method_note,
         "solves": res.solves,
         "breakpoints": None if res.breakpoints is None else [b.to_dict() for b in res.breakpoints],
-        "vary": [{"path": v.path, "spec": v.spec, "base": v.base, "values": list(v.values)} for v in res.varies],
+        "vary": [{"path": v.path, "spec": v.spec, "base": v.base, "values": list(v.values), "rescales": list(v.rescales)}
+                 for v in res.varies],
         "points": [
             {
                 "values": p.values,
@@ -261,7 +262,7 @@ def sweep_text(res: SweepResult, report: str | None = None) -> str:
     cur = s.currency
     head = [f"chipalloc sweep: {s.name}"] + applied_line(res.loaded)
     head += [partial_line(res)] if res.partial else []
-    head += method_lines(res) + [""]
+    head += method_lines(res) + vary_notes(res) + [""]
     headers = [v.path for v in res.varies] + ["status", "effective TOPS", "spend", "binding"]
     rows = [
         [num(p.values[v.path]) for v in res.varies]
@@ -295,9 +296,42 @@ def method_lines(res: SweepResult) -> list[str]:
     return [f"{n} points, each a verified {res.solver} solve{why}"]
 
 
+def vary_notes(res: SweepResult) -> list[str]:
+    """What a varied number sets besides itself (terminal, and the workbook's notes)."""
+    out = []
+    for v in res.varies:
+        if v.rescales:
+            names = ", ".join(r.split(".")[2] for r in v.rescales)
+            out.append(f"each point sets {v.path} and rescales the other outcomes' probabilities ({names}) in "
+                       "proportion, so that they still sum to 1")
+    return out
+
+
+BINDING_SHOWN = 4  # binding constraints named in a terminal cell; the JSON and the workbook list every one
+
+
+def binding_summary(names: list[str], limit: int = BINDING_SHOWN) -> str:
+    """Binding rows for a terminal cell: a row binding in several outcomes once ("budget[cn] in 4 outcomes"),
+    at most ``limit`` entries, then how many more."""
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        base, _, outcome = n.partition("@")
+        groups.setdefault(base, []).append(outcome)
+    items = []
+    for base, outcomes in groups.items():
+        named = [o for o in outcomes if o]
+        if len(named) > 1:
+            items.append(f"{base} in {len(named)} outcomes")
+        else:
+            items.append(f"{base}@{named[0]}" if named else base)
+    if len(items) > limit:
+        items = items[:limit] + [f"{len(items) - limit} more"]
+    return ", ".join(items) or "none"
+
+
 def _binding_cell(p) -> str:
     if p.outcome.ok:
-        return ", ".join(p.outcome.binding) or "none"
+        return binding_summary(p.outcome.binding)
     if p.diagnosis is not None:
         return "conflict: " + ", ".join(p.diagnosis.conflict)
     return "-"

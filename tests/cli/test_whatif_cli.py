@@ -40,7 +40,8 @@ def test_sweep_json_shape_and_values():
     doc = jdoc(run("sweep", SMALL, "--vary", "sites.cn.budget.amount=1000,3000", "--json", "--no-report"))
     assert set(doc) >= {"schema", "vary", "points", "applied", "report"}
     assert doc["schema"] == "chipalloc.sweep/1" and doc["report"] is None
-    assert doc["vary"] == [{"path": "sites.cn.budget.amount", "spec": "1000,3000", "base": 1000.0, "values": [1000, 3000]}]
+    assert doc["vary"] == [{"path": "sites.cn.budget.amount", "spec": "1000,3000", "base": 1000.0, "values": [1000, 3000],
+                           "rescales": []}]
     assert len(doc["points"]) == 2
     for p in doc["points"]:
         assert set(p) == {"values", "status", "effective_tops", "spend", "units", "domestic_share", "binding",
