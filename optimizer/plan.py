@@ -139,13 +139,25 @@ class Plan:
     def dated(self) -> bool:
         return self.scenario.has_periods
 
+    def _weight(self, outcome: str | None) -> float:
+        """An order's weight in expected figures: 1 for a shared order (or a plan without outcomes), else its
+        outcome's probability (as in ``totals``)."""
+        if outcome is None:
+            return 1.0
+        return next((L.probability for L in self.model.layers if L.name == outcome), 0.0)
+
     def units(self) -> dict[tuple[str, str], float]:
-        """Units per (site, chip), summed over periods and outcomes (shared orders and every outcome's own)."""
+        """Units bought per (site, chip), summed over periods. Over outcomes, the expectation: a shared order
+        counts once, an outcome's own order with that outcome's probability (as ``totals["units"]``)."""
         out: dict[tuple[str, str], float] = {}
         m = self.model
+        probs = np.ones(len(m.coords.outcomes) or 1)
+        for k, name in enumerate(m.coords.outcomes):
+            probs[k] = self._weight(name)
         for j in np.flatnonzero(m.var.kind == BUY):
             key = (m.coords.sites[m.var.site[j]], m.coords.chips[m.var.chip[j]])
-            out[key] = out.get(key, 0.0) + float(self.result.units[j])
+            o = int(m.var.outcome[j])
+            out[key] = out.get(key, 0.0) + (1.0 if o == NONE else float(probs[o])) * float(self.result.units[j])
         return out
 
     def orders(self) -> verify_mod.Orders:
@@ -157,9 +169,10 @@ class Plan:
         return [c.name for c in self.constraints if c.binding]
 
     def spend_by_vendor(self) -> dict[str, float]:
+        """Purchase spend per vendor; over outcomes, the expectation (weighted as :meth:`units`)."""
         out = {v: 0.0 for v in sorted(self.scenario.vendors)}
         for a in self.allocation:
-            out[a.vendor] += a.spend
+            out[a.vendor] += self._weight(a.outcome) * a.spend
         return out
 
     def frames(self) -> dict:

@@ -90,6 +90,23 @@ def test_small_compare_by_hand():
     assert rows["status"].values == ["optimal"] * 3
 
 
+def test_units_and_vendor_spend_over_outcomes_are_expectations_by_hand():
+    # risk_stranding.yaml (worked in its header). Hedged plan (0.4 licensed / 0.6 denied): no h; each outcome buys
+    # 1000/9 units of d in q2, so the expected d units are 1000/9 (summed over outcomes they would be 2000/9) and
+    # the expected spend with dom is 1000. likely_licensed (0.6 / 0.4): 100 h shared in q1 (CNY 1000, once);
+    # licensed then has no budget left; denied strands the h and buys d with CNY 250: 250/9 units, weight 0.4.
+    risk = str(FIXTURES / "risk_stranding.yaml")
+    res = compare(load_targets([risk, risk + "@likely_licensed"]))
+    rows = {r.key: r for r in res.rows()}
+    assert rows["cn/d"].values == pytest.approx([1000 / 9, 0.4 * 250 / 9], rel=1e-9)
+    assert rows["cn/h"].values == pytest.approx([0, 100], abs=1e-9)
+    assert rows["dom"].values == pytest.approx([1000, 0.4 * 250], rel=1e-9)
+    assert rows["us"].values == pytest.approx([0, 1000], abs=1e-6)
+    # the per-chip rows add up to the total the headline shows
+    for k, col in enumerate(res.columns):
+        assert sum(v for key, v in col.outcome.units.items()) == pytest.approx(col.outcome.total_units, rel=1e-12)
+
+
 def test_differences_equal_those_of_independent_solves():
     res = compare(load_targets([BASELINE, BASELINE + "@budget_cut_20", BASELINE + "@h20_licence_denied"]))
     doc = compare_doc(res)
