@@ -65,6 +65,23 @@ def units_of(plan) -> dict:
     return {(a.site, a.chip): a.units for a in plan.allocation}
 
 
+def workbook_values(path) -> dict:
+    """Every cell value of every sheet of a workbook, by (sheet, cell); About's time and command line left out
+    (what serial and cluster runs must have in common)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            if ws.title == "About" and row[0].value in ("Solved at", "Command line"):
+                continue
+            for c in row:
+                if c.value is not None:
+                    out[(ws.title, c.coordinate)] = c.value
+    return out
+
+
 def constraint(plan, name: str):
     for c in plan.constraints:
         if c.name == name:

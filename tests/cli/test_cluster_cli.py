@@ -9,7 +9,7 @@ import socket
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, SCENARIOS
+from conftest import FIXTURES, SCENARIOS, workbook_values
 
 from optimizer.analysis import executor as ex_mod
 from optimizer.cli import cli, common, whatif
@@ -20,20 +20,6 @@ BASELINE = str(SCENARIOS / "bytedance-2025.yaml")
 
 def run(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def values(path) -> dict:
-    """Every cell value of every sheet, by (sheet, cell); About's time and command line left out."""
-    wb = openpyxl.load_workbook(path)
-    out = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            if ws.title == "About" and row[0].value in ("Solved at", "Command line"):
-                continue
-            for c in row:
-                if c.value is not None:
-                    out[(ws.title, c.coordinate)] = c.value
-    return out
 
 
 COMMANDS = {
@@ -60,7 +46,7 @@ def test_serial_workers_and_scheduler_give_the_same_json_and_workbook(tmp_path, 
         assert res.exit_code == 0, res.stderr
         doc = json.loads(res.stdout)
         assert doc.pop("report") == str(out)
-        got[mode] = (doc, values(out), res.stderr)
+        got[mode] = (doc, workbook_values(out), res.stderr)
     (doc, cells, _), *others = got.values()
     for other_doc, other_cells, _ in others:
         assert other_doc == doc

@@ -10,7 +10,7 @@ import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, REPO, SCENARIOS
+from conftest import FIXTURES, REPO, SCENARIOS, workbook_values
 
 from optimizer import io
 from optimizer.analysis.simulate import SCHEMA, simulate
@@ -240,19 +240,6 @@ def test_ctrl_c_before_any_draw_finished_writes_nothing(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- where the draws run
-def _cells(path) -> dict:
-    wb = openpyxl.load_workbook(path)
-    out = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            if ws.title == "About" and row[0].value in ("Solved at", "Command line"):
-                continue
-            for c in row:
-                if c.value is not None:
-                    out[(ws.title, c.coordinate)] = c.value
-    return out
-
-
 @pytest.mark.slow
 def test_serial_workers_and_scheduler_give_the_same_json_and_workbook(tmp_path, dask_cluster):
     got = {}
@@ -263,7 +250,7 @@ def test_serial_workers_and_scheduler_give_the_same_json_and_workbook(tmp_path, 
         assert res.exit_code == 0, res.stderr
         doc = json.loads(res.stdout)
         assert doc.pop("report") == str(out)
-        got[mode] = (doc, _cells(out), res.stderr)
+        got[mode] = (doc, workbook_values(out), res.stderr)
     (doc, cells, _), *others = got.values()
     for other_doc, other_cells, _ in others:
         assert other_doc == doc

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from conftest import SCENARIOS, fixture_path
+from conftest import SCENARIOS, fixture_path, workbook_values
 from optimizer.cli import cli
 
 
@@ -74,20 +74,6 @@ def test_ctrl_c_during_break_even_keeps_the_plan_and_its_workbook(tmp_path, monk
 # --------------------------------------------------------------------------- --workers and --scheduler
 
 
-def cells(path) -> dict:
-    """Every cell value of every sheet, by (sheet, cell); About's time and command line left out."""
-    wb = openpyxl.load_workbook(path)
-    out = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            if ws.title == "About" and row[0].value in ("Solved at", "Command line"):
-                continue
-            for c in row:
-                if c.value is not None:
-                    out[(ws.title, c.coordinate)] = c.value
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario, sets", [
     ("bytedance-2025.yaml", []),
@@ -103,7 +89,7 @@ def test_serial_workers_and_scheduler_give_the_same_break_even_rows(tmp_path, da
         assert r.exit_code == 0, r.stderr
         doc = json.loads(r.stdout)
         assert doc.pop("report") == str(out)
-        got[mode] = (doc, cells(out), r.stderr)
+        got[mode] = (doc, workbook_values(out), r.stderr)
     doc, book, _ = got["serial"]
     assert doc["break_even"] and any(k[0] == "Break-even" for k in book)
     for mode in ("workers", "scheduler"):
