@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel
 
 from .errors import ChipallocError, InputError, OutputError
-from .loader import ScenarioLoader, read_source
+from .loader import ScenarioLoader
 from .schema import Scenario
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".xlsx": "xlsx"}

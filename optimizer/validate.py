@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from . import compliance
 from .errors import InputError, Problem, ScenarioWarning
 from .loader import Source, kind_of
-from .schema import SCHEMA_VERSION, UNION_TAGS, Scenario, _field, field_names, model_at, warning_problems
+from .schema import UNION_TAGS, Scenario, _field, field_names, model_at, warning_problems
 
 def _loc_path(loc: tuple) -> str:
     return ".".join(str(x) for x in loc)

@@ -1,7 +1,6 @@
 """The README's version-2 example and the messages it shows are what chipalloc does (documentation matches behaviour)."""
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner
 
 from conftest import REPO

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from pydantic import ValidationError

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import model as model_mod
 from ..model import BUY, LEASE, NONE
-from ..plan import Plan, make_plan, orders_of
+from ..plan import Plan, make_plan
 from ..schema import Scenario
 from ..solve import Solver, Status
 

@@ -25,7 +25,7 @@ at their payments over the horizon, stranded orders at ``1 - refund``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -36,7 +36,7 @@ from .. import compliance
 from ..schema import Scenario
 from .families import FAMILIES, RowRef, family
 from .layers import Layer, _Decider, coords_of, layer_data, lease_columns, lease_keys, pick_columns, purchase_columns, purchase_keys
-from .tables import AUX, BUY, LEASE, NONE, PICK, Coords, RowBlock, RowTable, VarTable
+from .tables import AUX, BUY, LEASE, NONE, Coords, RowBlock, RowTable, VarTable
 
 
 @dataclass

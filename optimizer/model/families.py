@@ -42,7 +42,7 @@ import numpy as np
 from ..numbers import num, pct, sig
 from ..schema import Scenario
 from .layers import Layer
-from .tables import AUX, BUY, LEASE, NONE, PICK, Coords, RowBlock
+from .tables import BUY, LEASE, NONE, PICK, Coords, RowBlock
 
 RAISE, LOWER = "raise", "lower"
 _BASIS = {"spend": "spend", "units": "units", "tops": "INT8 TOPS"}

@@ -34,7 +34,6 @@ from .xlsx import (
     INPUT,
     WRAP_TOP,
     Book,
-    Sheet,
     cell_ref,
     money_header,
     sheet_ref,

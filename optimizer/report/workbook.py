@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..plan import Plan
-from .about_sheet import add_about_sheet, applied_rows, applied_summary, value_text  # noqa: F401 - re-exported
+from .about_sheet import add_about_sheet  # noqa: F401 - re-exported
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet, add_scenario_inputs, fx_factor  # noqa: F401 - re-exported
-from .compliance_sheet import COMPLIANCE_COLUMNS, compliance_sheet  # noqa: F401 - re-exported
+from .compliance_sheet import compliance_sheet
 from .period_sheets import CASH_SHEET, LEASES_SHEET, ORDERS_SHEET, cash_sheet, leases_sheet, orders_sheet
 from .period_tables import extended, objective_text, periods_shown
 from .xlsx import (

@@ -729,7 +729,6 @@ class _Builder:
             self.locate(base, g.at(r, ic))
             if L.get_in(self.data, base) is None:
                 self._ensure(base)
-            given: dict[tuple, str] = {}
             for cname, c in cols.items():
                 if cname in (idc_name, L.PATH, L.VALUE) or c not in row:
                     continue

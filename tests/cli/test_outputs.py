@@ -274,7 +274,7 @@ def test_output_must_end_in_xlsx(name, bad, tmp_path):
     assert r.exit_code == 2
     assert "Traceback" not in r.stderr
     fix = (tmp_path / bad).with_suffix(".xlsx") if "." in bad else tmp_path / (bad + ".xlsx")
-    assert r.stderr.startswith(f"error: {tmp_path / bad}: ") and f"must end in .xlsx" in r.stderr
+    assert r.stderr.startswith(f"error: {tmp_path / bad}: ") and "must end in .xlsx" in r.stderr
     assert r.stderr.rstrip().endswith(f"use -o {fix}")
     assert leftovers(tmp_path) == []
 

@@ -819,7 +819,7 @@ def test_plan_that_buys_nothing(tmp_path):
         assert evaluate(ws, _coord(find_column(ws, name), 2)) == 0
     summary = load_workbook(path, data_only=True)["Summary"]
     assert summary.cell(row=row_of(summary, "Total spend"), column=2).value == 0
-    assert wb["Summary"].cell(row=row_of(summary, "Total spend"), column=2).value == f"=Allocation!$K$2"
+    assert wb["Summary"].cell(row=row_of(summary, "Total spend"), column=2).value == "=Allocation!$K$2"
 
 
 def test_plan_from_a_scenario_without_a_file(tmp_path):

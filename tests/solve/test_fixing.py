@@ -13,7 +13,7 @@ from conftest import scenario_of
 from optimizer.model import build
 from optimizer.solve import Solver, fixing
 from optimizer.solve import lexicographic as lx
-from optimizer.solve.numerics import MIP_REL_GAP, ScaledProblem, exact_value, round_lots, scaled
+from optimizer.solve.numerics import ScaledProblem, exact_value, round_lots, scaled
 
 INF = np.inf
 
