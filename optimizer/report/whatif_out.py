@@ -398,15 +398,33 @@ def _dcell(x: Any, unit: str, cur: str) -> str:
     return f"{x:+,.0f}"
 
 
+def _outcome_binding_row(base: str, counts: list[int]) -> list[str]:
+    """One terminal row for a row binding in some outcomes: in how many, per column, and the change."""
+    def n(k: int) -> str:
+        return f"{k} outcome{'s' if k != 1 else ''}" if k else "no"
+
+    diffs = ["" if k == counts[0] else f"{k - counts[0]:+d}" for k in counts[1:]]
+    return [f"Binding: {base}"] + [n(k) for k in counts] + diffs
+
+
 def compare_text(res: CompareResult, report: str | None = None) -> str:
     cur = res.currency
     labels = [c.target.label for c in res.columns]
     headers = ["figure"] + labels + [f"diff {lab}" for lab in labels[1:]]
     rows = []
+    per_outcome: dict[str, list[int]] = {}  # a row binding per outcome: one line, in how many outcomes
     for r in res.rows():
         if r.key in ("diagnosis", "fixes"):  # long text: said under the table
             continue
+        if r.section == "binding" and "@" in r.key:
+            base = r.key.partition("@")[0]
+            if base not in per_outcome:
+                per_outcome[base] = [0] * len(r.values)
+                rows.append(base)  # placeholder, filled below in the table's order
+            per_outcome[base] = [k + (v is True) for k, v in zip(per_outcome[base], r.values)]
+            continue
         rows.append([r.name] + [_cell(v, r.unit, cur) for v in r.values] + [_dcell(d, r.unit, cur) for d in r.diffs[1:]])
+    rows = [row if not isinstance(row, str) else _outcome_binding_row(row, per_outcome[row]) for row in rows]
     lines = [f"chipalloc compare: {len(labels)} scenarios (differences against {labels[0]})"]
     for c in res.columns:  # each target's own --variant/--set/@variant
         lines += [f"  {c.target.label}: {a}" for a in (x[len("applied: "):] for x in applied_line(c.target.loaded))]
