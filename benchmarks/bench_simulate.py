@@ -33,6 +33,9 @@ from optimizer import io  # noqa: E402
 from optimizer.analysis import simulate as sm  # noqa: E402
 from optimizer.analysis.executor import make_executor  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_executor import fresh_forkserver  # noqa: E402
+
 BAR_SECONDS = 60.0
 
 
@@ -54,7 +57,9 @@ def main(argv=None) -> int:
 
     def workers2():
         with make_executor(workers=2) as ex:
-            return sm.simulate(loaded, args.draws, seed=0, executor=ex)
+            res = sm.simulate(loaded, args.draws, seed=0, executor=ex)
+        fresh_forkserver()  # every round pays the whole start-up, as a command does
+        return res
 
     def workers2_ready():
         with make_executor(workers=2) as ex:
