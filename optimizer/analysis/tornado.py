@@ -3,8 +3,10 @@
 Each parameter is moved to ``base x (1 - pct/100)`` and ``base x (1 + pct/100)``
 with everything else at its base value, clipped into the range the schema
 allows (a share or delivery rate never goes above 1, a flexibility factor
-never above 10, whole-number fields are rounded); every clip is said in the
-row's ``note``. Each end is one verified solve.
+never above 10, whole-number fields are rounded), and then, where another
+field's rule refuses the end (a delivery rate of 1 with a ``delivery_sd``),
+to the valid value nearest to it, found by bisection on validation alone;
+every clip is said in the row's ``note``. Each end is one verified solve.
 
 ``swing`` is the spread of effective TOPS over the base and the feasible ends
 (``max - min`` of the three), so a parameter that lowers TOPS whichever way
@@ -191,14 +193,55 @@ def _ends(s: Scenario, data: dict, path: str, pct: float, file: str | None) -> _
             if (lo_i, hi_i) != (low, high):
                 notes.append("rounded to whole numbers")
             low, high = lo_i, hi_i
+    low, low_sc = _valid_end(data, path, base, low, "low", b is not None and b.integer, file, notes)
+    high, high_sc = _valid_end(data, path, base, high, "high", b is not None and b.integer, file, notes)
     if low == base and high == base:
         notes.append("no room to move within the valid range")
-    low_sc = high_sc = None
-    if low != base:
-        _, low_sc = apply(data, {path: low}, file, origin="--param")
-    if high != base:
-        _, high_sc = apply(data, {path: high}, file, origin="--param")
     return _Ends(path, base, low, high, "; ".join(notes), low_sc, high_sc)
+
+
+CLIP_STEPS = 40  # bisection steps towards the base for an end another field makes invalid
+
+
+def _valid_end(data: dict, path: str, base: float, end: float, which: str, integer: bool, file: str | None,
+               notes: list[str]) -> tuple[float, Scenario | None]:
+    """``end`` and its validated scenario (None when it is the base). When another field's rule refuses
+    ``end`` (a delivery rate whose ``delivery_sd`` only a rate below 1 can have), the valid value nearest to
+    it on the way from the base, found by bisection on validation alone (no solve), with a note."""
+    if end == base:
+        return end, None
+    try:
+        return end, apply(data, {path: end}, file, origin="--param")[1]
+    except InputError as e:
+        first = e.problems[0] if e.problems else None
+        why = str(e) if first is None else f"{first.path + ': ' if first.path else ''}{first.message.split('; ')[0]}"
+    notes[:] = [n for n in notes if not n.startswith(f"{which} clipped to")]  # said again below, with the reason
+    good, bad = base, end
+    for _ in range(CLIP_STEPS):
+        mid = (good + bad) / 2
+        if integer:
+            mid = math.floor(mid) if end > base else math.ceil(mid)
+        if mid in (good, bad):
+            break
+        try:
+            apply(data, {path: mid}, file, origin="--param")
+            good = mid
+        except InputError:
+            bad = mid
+    if good == base:
+        notes.append(f"{which} stays at the base: {tidy(end):g} is not valid ({why})")
+        return base, None
+    # a shorter number where it is still valid: 6 significant digits, rounded towards the base
+    q = 10.0 ** (math.floor(math.log10(abs(good))) - 5) if good else 1.0
+    short = tidy((math.floor(good / q) if end > base else math.ceil(good / q)) * q)
+    for value in (short, good) if short != base and short != good else (good,):
+        try:
+            sc = apply(data, {path: value}, file, origin="--param")[1]
+        except InputError:
+            continue
+        notes.append(f"{which} clipped to {value:.12g}: {tidy(end):g} is not valid ({why})")
+        return value, sc
+    raise AssertionError("unreachable: the bisection kept a valid value")  # pragma: no cover
 
 
 def _infeasible_base(s: Scenario, solver: str, plan) -> InfeasibleError:

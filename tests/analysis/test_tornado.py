@@ -253,3 +253,34 @@ def test_tornado_progress_counts_every_end_and_an_interrupt_stops_it():
 
     with pytest.raises(KeyboardInterrupt):
         tornado(io.load(SMALL), pct=20, on_done=stop)
+
+
+def test_an_end_another_field_makes_invalid_is_clipped_to_the_largest_valid_value_by_hand():
+    # sim_single.yaml: vb delivers 0.9 +- 0.05. +20% is 1.08, clipped by the schema to 1, where a spread of 0.05
+    # is impossible (a Beta distribution needs sd^2 < m (1 - m)): the largest valid rate is
+    # (1 + sqrt(1 - 4 x 0.05^2)) / 2 = (1 + sqrt(0.99)) / 2 = 0.99749372, so 0.997493 at 6 digits. Plans (worked
+    # in the fixture): at 0.72, b gives 9 x 0.72 = 6.48 TOPS per CNY < a's 8: 100 a, 8,000; at 0.997493, 60 b (its
+    # cap) and 40 a: 60 x 90 x 0.997493 + 40 x 80 = 8,586.4622.
+    sim = FIXTURES / "sim_single.yaml"
+    res = tornado(io.load(sim), params=["vendors.vb.delivery_rate"])
+    [row] = res.rows
+    assert (row.low_value, row.high_value) == (0.72, 0.997493)
+    assert row.low.effective_tops == pytest.approx(8000, rel=1e-9)
+    assert row.high.effective_tops == pytest.approx(8586.4622, rel=1e-12)
+    assert row.note == ("high clipped to 0.997493: 1 is not valid (vendors.vb.delivery_sd: at "
+                        "vendors.vb.delivery_rate=1: 0.05 is too large for a delivery rate of 1, which cannot vary)")
+    io.load(sim, sets=["vendors.vb.delivery_rate=0.997493"])
+    with pytest.raises(InputError):
+        io.load(sim, sets=["vendors.vb.delivery_rate=0.997494"])
+
+
+def test_both_ends_are_clipped_towards_the_base_where_a_spread_leaves_little_room(tmp_path):
+    # delivery 0.5 +- 0.49999: valid rates are 0.5 +- sqrt(1 - 4 x 0.49999^2) / 2 = 0.5 +- 0.00316226, so a 1% move
+    # (0.495, 0.505) is clipped on both sides, to 6 digits towards the base: 0.496838 and 0.503162
+    p = tmp_path / "tight.yaml"
+    p.write_text((FIXTURES / "sim_single.yaml").read_text().replace(
+        "delivery_rate: 0.9, delivery_sd: 0.05", "delivery_rate: 0.5, delivery_sd: 0.49999"))
+    [row] = tornado(io.load(p), params=["vendors.vb.delivery_rate"], pct=1).rows
+    assert (row.low_value, row.high_value) == (0.496838, 0.503162)
+    assert row.note.startswith("low clipped to 0.496838: 0.495 is not valid (vendors.vb.delivery_sd: ")
+    assert "; high clipped to 0.503162: 0.505 is not valid (vendors.vb.delivery_sd: " in row.note
