@@ -85,6 +85,20 @@ def test_default_params_of_a_version_2_scenario():
     ]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.glob("*.yaml")))
+def test_every_default_end_of_every_shipped_scenario_validates(name):
+    # the risk scenario's delivery spreads once made its default tornado exit 2 (a rate of 1 with a spread)
+    from optimizer.analysis.specs import base_data
+    from optimizer.analysis.tornado import _ends
+
+    loaded = io.load(SCENARIOS / name)
+    data = base_data(loaded)
+    for p in default_params(loaded.scenario):
+        e = _ends(loaded.scenario, data, p, 20, loaded.path)
+        assert (e.low_sc is None) == (e.low == e.base) and (e.high_sc is None) == (e.high == e.base), p
+
+
 def test_every_default_param_of_a_version_2_scenario_has_valid_ends():
     # each end is set and validated like --set (the model solves version 2 once the core reads periods)
     from optimizer.analysis.specs import base_data
