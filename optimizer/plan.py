@@ -139,7 +139,7 @@ class Plan:
     def dated(self) -> bool:
         return self.scenario.has_periods
 
-    def _weight(self, outcome: str | None) -> float:
+    def weight(self, outcome: str | None) -> float:
         """An order's weight in expected figures: 1 for a shared order (or a plan without outcomes), else its
         outcome's probability (as in ``totals``)."""
         if outcome is None:
@@ -153,7 +153,7 @@ class Plan:
         m = self.model
         probs = np.ones(len(m.coords.outcomes) or 1)
         for k, name in enumerate(m.coords.outcomes):
-            probs[k] = self._weight(name)
+            probs[k] = self.weight(name)
         for j in np.flatnonzero(m.var.kind == BUY):
             key = (m.coords.sites[m.var.site[j]], m.coords.chips[m.var.chip[j]])
             o = int(m.var.outcome[j])
@@ -172,7 +172,7 @@ class Plan:
         """Purchase spend per vendor; over outcomes, the expectation (weighted as :meth:`units`)."""
         out = {v: 0.0 for v in sorted(self.scenario.vendors)}
         for a in self.allocation:
-            out[a.vendor] += self._weight(a.outcome) * a.spend
+            out[a.vendor] += self.weight(a.outcome) * a.spend
         return out
 
     def frames(self) -> dict:

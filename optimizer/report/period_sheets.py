@@ -56,6 +56,9 @@ LEASES_SHEET = "Leases"
 CASH_SHEET = "Cash by period"
 ALL_SITES = "all sites"
 EVERY_OUTCOME = "every outcome"  # the Outcome cell of a row shared by every outcome (as on Allocation)
+# plans over outcomes: the weight of each Allocation and Leases row in expected figures (1 for an order shared by
+# every outcome, else its outcome's probability), which the Expected rows and the Summary's SUMPRODUCTs use
+PROBABILITY = "Probability"
 MAX_SERIES = 40  # the Orders chart stacks one series per row; beyond this it would not be readable
 CHART_W, CHART_H = 17.0, 8.5  # cm
 LINE_CHART_H = 7.0  # cm: under a landscape table and its notes, on the same page
@@ -73,7 +76,7 @@ def _quoted(text: str) -> str:
 def lease_columns(plan: Plan) -> list[str]:
     cols = ["Lease", "Site", "Chip", "Operator", "Start period"]
     if any(r.outcome for r in plan.leases):
-        cols.append("Outcome")
+        cols += ["Outcome", PROBABILITY]
     cols += ["Units", "Price", "Price currency", "Price per period", "Periods in service", "Spend", "INT8 TOPS",
              "Flexibility", "Delivery rate", "Effective TOPS"]
     if plan.dated:
@@ -122,6 +125,8 @@ def leases_sheet(book: Book, sh: Sheet, plan: Plan) -> TableLayout:
         sh.put(i, col["Start period"], r.start_period or "")
         if "Outcome" in col:
             sh.put(i, col["Outcome"], r.outcome or EVERY_OUTCOME)
+            sh.put(i, col[PROBABILITY], plan.weight(r.outcome), FMT_PCT)
+            row[PROBABILITY] = plan.weight(r.outcome)
         sh.put(i, col["Units"], r.units, units_fmt)
         whole = abs(native - round(native)) <= 1e-9 * max(1.0, native)
         sh.put(i, col["Price"], native, FMT_MONEY if whole else FMT_MONEY_CENTS)
@@ -145,15 +150,18 @@ def leases_sheet(book: Book, sh: Sheet, plan: Plan) -> TableLayout:
                     sh.formula(i, col[f"Paid {p}"], f"={L['Units']}{i}*{L['Price per period']}{i}", paid, FMT_MONEY)
         rows.append(row)
     layout = TableLayout(LEASES_SHEET, tuple(columns), 2, n + 1, n + 2, rows)
+    view = layout.expected(PROBABILITY) if PROBABILITY in columns else layout
 
     tot = layout.total
     summed = {"Units": units_fmt, "Spend": FMT_MONEY, "Effective TOPS": FMT_INT}
     summed.update({c: FMT_MONEY for c in columns if c.startswith("Paid ")})
-    sh.put(tot, 1, "Total", style=TOTAL)
-    totals = {c: layout.sum(c) for c in summed}
+    sh.put(tot, 1, "Expected" if view.weight else "Total", style=TOTAL)
+    totals = {c: view.sum(c) for c in summed}
     for c, fmt in summed.items():
         if n:
-            sh.formula(tot, col[c], f"=SUM({L[c]}2:{L[c]}{n + 1})", totals[c], fmt, style=TOTAL)
+            expr = (f"=SUMPRODUCT({L[c]}2:{L[c]}{n + 1},{L[PROBABILITY]}2:{L[PROBABILITY]}{n + 1})" if view.weight
+                    else f"=SUM({L[c]}2:{L[c]}{n + 1})")
+            sh.formula(tot, col[c], expr, totals[c], fmt, style=TOTAL)
         else:
             sh.put(tot, col[c], 0, fmt, style=TOTAL)
     for j in range(1, len(columns) + 1):

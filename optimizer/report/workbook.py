@@ -30,7 +30,9 @@ from .about_sheet import add_about_sheet  # noqa: F401 - re-exported
 from .files import write_atomic
 from .inputs_sheet import add_inputs_sheet, add_scenario_inputs, fx_factor  # noqa: F401 - re-exported
 from .compliance_sheet import compliance_sheet
-from .period_sheets import CASH_SHEET, LEASES_SHEET, ORDERS_SHEET, cash_sheet, leases_sheet, orders_sheet
+from .period_sheets import (
+    CASH_SHEET, LEASES_SHEET, ORDERS_SHEET, PROBABILITY, cash_sheet, leases_sheet, orders_sheet,
+)
 from .period_tables import extended, objective_text, periods_shown
 from .xlsx import (
     BOLD,
@@ -99,9 +101,19 @@ def allocation_columns(plan: Plan) -> tuple[str, ...]:
     if getattr(plan, "dated", False):
         extra += ["Period", "Delivery period"]
     if any(getattr(a, "outcome", None) for a in plan.allocation):
-        extra.append("Outcome")
+        extra += ["Outcome", PROBABILITY]
     i = ALLOCATION_COLUMNS.index("Chip") + 1
     return ALLOCATION_COLUMNS[:i] + tuple(extra) + ALLOCATION_COLUMNS[i:]
+
+
+EXPECTED_NOTE = ("Over outcomes, the Expected row and the Summary weight each row by its Probability (1 for an "
+                 "order shared by every outcome, else its outcome's probability): SUMPRODUCT, not SUM, since each "
+                 "outcome's own orders are alternatives, not additions.")
+
+
+def expected_view(layout: TableLayout) -> TableLayout:
+    """The table read as expectations when it has a Probability column (a plan over outcomes), else itself."""
+    return layout.expected(PROBABILITY) if PROBABILITY in layout.columns else layout
 
 
 def _fmt_for(values: Iterable[float], whole: str, fraction: str) -> str:
@@ -110,14 +122,7 @@ def _fmt_for(values: Iterable[float], whole: str, fraction: str) -> str:
 
 
 # ---------------------------------------------------------------- Allocation
-class AllocationLayout(TableLayout):
-    """Where the Allocation sheet put things, and the values its formulas compute (for the Summary)."""
-
-    def __init__(self, columns: tuple[str, ...], first: int, last: int, total: int, rows: list[dict[str, Any]]) -> None:
-        super().__init__("Allocation", columns, first, last, total, rows)
-
-
-def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
+def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> TableLayout:
     s = plan.scenario
     cur = s.currency
     columns = allocation_columns(plan)
@@ -150,7 +155,7 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
         rows.append({"Site": a.site, "Chip": a.chip, "Vendor": a.vendor, "Domestic": _yes(a.domestic), "Units": a.units,
                      "Spend": spend, "Effective TOPS": eff, "Ordered TOPS": ordered, "Delivered TOPS": delivered,
                      "Period": a.period, "Delivery period": a.delivery_period or "after the horizon",
-                     "Outcome": a.outcome or "every outcome"})
+                     "Outcome": a.outcome or "every outcome", PROBABILITY: plan.weight(a.outcome)})
         sh.put(i, _col("Site"), a.site)
         sh.put(i, _col("Chip"), a.chip)
         if "Period" in columns:
@@ -158,6 +163,7 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
             sh.put(i, _col("Delivery period"), a.delivery_period or "after the horizon")
         if "Outcome" in columns:
             sh.put(i, _col("Outcome"), a.outcome or "every outcome")
+            sh.put(i, _col(PROBABILITY), plan.weight(a.outcome), FMT_PCT)
         sh.put(i, _col("Model"), a.model)
         sh.put(i, _col("Vendor"), a.vendor)
         sh.put(i, _col("Origin"), a.origin)
@@ -176,16 +182,19 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
         sh.formula(i, _col("Ordered TOPS"), f"={L['Units']}{i}*{L['INT8 TOPS']}{i}", ordered, FMT_INT)
         sh.formula(i, _col("Delivered TOPS"), f"={L['Units']}{i}*{L['INT8 TOPS']}{i}*{L['Delivery rate']}{i}",
                    delivered, FMT_INT)
-    layout = AllocationLayout(columns, 2, n + 1, n + 2, rows)
+    layout = TableLayout("Allocation", columns, 2, n + 1, n + 2, rows)
+    view = expected_view(layout)
 
     summed = {"Units": units_fmt, "Spend": FMT_MONEY, "Effective TOPS": FMT_INT, "Ordered TOPS": FMT_INT,
               "Delivered TOPS": FMT_INT}
     tot = layout.total
-    sh.put(tot, 1, "Total", style=TOTAL)
-    totals = {c: layout.sum(c) for c in summed}
+    sh.put(tot, 1, "Expected" if view.weight else "Total", style=TOTAL)
+    totals = {c: view.sum(c) for c in summed}
     for c, fmt in summed.items():
         if n:
-            sh.formula(tot, _col(c), f"=SUM({L[c]}2:{L[c]}{n + 1})", totals[c], fmt, style=TOTAL)
+            expr = (f"=SUMPRODUCT({L[c]}2:{L[c]}{n + 1},{L[PROBABILITY]}2:{L[PROBABILITY]}{n + 1})" if view.weight
+                    else f"=SUM({L[c]}2:{L[c]}{n + 1})")
+            sh.formula(tot, _col(c), expr, totals[c], fmt, style=TOTAL)
         else:
             sh.put(tot, _col(c), 0, fmt, style=TOTAL)
     for j in range(1, len(columns) + 1):
@@ -215,7 +224,8 @@ def _allocation_sheet(book: Book, sh: Sheet, plan: Plan) -> AllocationLayout:
     sh.note(note_row, 1, f"Unit price = Price x the exchange rate of its currency (cells on Inputs, names FX_...); "
                          f"Spend = Units x Unit price. Money in {cur}; prices are per unit after site price overrides.")
     sh.note(note_row + 1, 1, "Effective TOPS = Units x INT8 TOPS x Flexibility x Delivery rate; "
-                             "Ordered TOPS = Units x INT8 TOPS; Delivered TOPS = Ordered TOPS x Delivery rate.")
+                             "Ordered TOPS = Units x INT8 TOPS; Delivered TOPS = Ordered TOPS x Delivery rate."
+                             + (f" {EXPECTED_NOTE}" if view.weight else ""))
     if rows_are_the_totals(plan):
         sh.note(note_row + 2, 1, "The Difference row compares these live formulas with the solver's verified figures; "
                                  "it reads 0 until an exchange rate on Inputs is changed (the plan is not re-solved).")
@@ -234,7 +244,7 @@ def _sumifs(layout: TableLayout, column: str, criteria: Sequence[tuple[str, str]
     return layout.sumifs(column, criteria)
 
 
-def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, refs: dict[str, str],
+def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: TableLayout, refs: dict[str, str],
                    leases: TableLayout | None = None, objective: tuple[str, float] | None = None) -> None:
     s = plan.scenario
     cur = s.currency
@@ -252,15 +262,16 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: AllocationLayout, 
                      if ok else f"No plan: the scenario is {plan.status}."))
     sh.freeze(3)
     n = layout.n
+    layout = expected_view(layout)
+    leases = expected_view(leases) if leases is not None else None
     if ok and plan.outcomes:
-        sh.put(3, 1, f"This plan has {len(plan.outcomes)} outcomes: the figures and tables below add up the Allocation "
-                     "rows of every outcome (each outcome's own orders are alternatives, not additions; see the "
-                     "Outcome column on Allocation); the objective is the solver's verified value.", style=WARN, counts=False)
+        sh.put(3, 1, f"This plan has {len(plan.outcomes)} outcomes: the figures and tables below are expectations "
+                     "(SUMPRODUCT of the Allocation and Leases rows with their Probability: an order shared by every "
+                     "outcome counts once, an outcome's own order with its probability); the objective and the expected "
+                     "spend are the solver's verified values.", style=WARN, counts=False)
 
     def over_allocation(name: str) -> tuple[str, float]:
-        if n:
-            return f"=SUM({layout.column(name)})", layout.sum(name)
-        return f"={layout.total_ref(name)}", 0.0
+        return "=" + layout.total_expr(name), (layout.sum(name) if n else 0.0)
 
     row = sh.section(4, "Key figures")
     hdr = row
@@ -477,13 +488,13 @@ def _extended_figures(plan: Plan, figure: Callable, fig_rows: dict[str, int], ov
     cur = s.currency
     t = plan.totals
     ids = s.period_ids
-    rows_note = " (the rows of every outcome)" if plan.outcomes else ""
+    rows_note = " (expected over the outcomes)" if plan.outcomes else ""
     units_fmt = _fmt_for([t["units"]], FMT_INT, FMT_NUM)
     eff_expr, eff = over_allocation("Effective TOPS")
     lease_eff_expr, lease_eff = None, 0.0
     if leases is not None:
         lease_eff = leases.sum("Effective TOPS")
-        lease_eff_expr = f"=SUM({leases.column('Effective TOPS')})" if leases.n else f"={leases.total_ref('Effective TOPS')}"
+        lease_eff_expr = "=" + leases.total_expr("Effective TOPS")
     # the objective
     if objective is not None:
         ref, value = objective
@@ -516,17 +527,22 @@ def _extended_figures(plan: Plan, figure: Callable, fig_rows: dict[str, int], ov
     expr, v = over_allocation("Units")
     figure("Units ordered", v, "units", rows_note.strip(" ()"), units_fmt, expr)
     expr, purchase = over_allocation("Spend")
+    # over outcomes, the rows count a shared order once at its Allocation price; the solver's expected spend (above)
+    # counts it in each outcome at that outcome's price, and a stranded order net of its refund
+    gross = ("as ordered at the Allocation prices, expected over the outcomes; the expected spend above is the "
+             "solver's: each outcome prices the shared orders at its own prices and counts a stranded order net of "
+             "its refund" if plan.outcomes else "")
     if leases is None:
-        figure("Total spend", purchase, cur, rows_note.strip(" ()"), FMT_MONEY, expr)
+        figure("Total spend", purchase, cur, gross or rows_note.strip(" ()"), FMT_MONEY, expr)
         return "Effective TOPS purchased", "Total spend"
     units = leases.sum("Units")
     figure("Leased units", units, "units", "units in service from their start period to the end" + rows_note,
-           _fmt_for([units], FMT_INT, FMT_NUM), f"=SUM({leases.column('Units')})" if leases.n else f"={leases.total_ref('Units')}")
+           _fmt_for([units], FMT_INT, FMT_NUM), "=" + leases.total_expr("Units"))
     figure("Purchase spend", purchase, cur, "orders, paid in the order period" + rows_note, FMT_MONEY, expr)
     lease_spend = leases.sum("Spend")
     figure("Lease spend", lease_spend, cur, "units x price per period x periods in service" + rows_note, FMT_MONEY,
-           f"=SUM({leases.column('Spend')})" if leases.n else f"={leases.total_ref('Spend')}")
-    figure("Total spend", purchase + lease_spend, cur, "purchases and leases", FMT_MONEY,
+           "=" + leases.total_expr("Spend"))
+    figure("Total spend", purchase + lease_spend, cur, "purchases and leases" + (f", {gross}" if gross else ""), FMT_MONEY,
            f"={cell_ref(fig_rows['Purchase spend'], 2)}+{cell_ref(fig_rows['Lease spend'], 2)}")
     return "Effective TOPS purchased", "Purchase spend"
 

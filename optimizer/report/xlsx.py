@@ -21,6 +21,7 @@ A :class:`Book` is built in memory and written by :meth:`Book.save`
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import io
 import math
@@ -183,6 +184,12 @@ class TableLayout:
     total: int  # the Total row
     rows: list[dict[str, Any]]  # per data row: the column values, formulas evaluated
     _groups: dict[tuple, dict[tuple, float]] = field(default_factory=dict)
+    weight: str | None = None  # a column of weights (a plan over outcomes: the Probability column); see expected()
+
+    def expected(self, weight: str) -> "TableLayout":
+        """The same table read as an expectation: every sum weighted by the ``weight`` column
+        (``SUMPRODUCT`` instead of ``SUM`` and ``SUMIFS``)."""
+        return dataclasses.replace(self, _groups={}, weight=weight)
 
     @property
     def n(self) -> int:
@@ -211,16 +218,31 @@ class TableLayout:
             for r in self.rows:
                 v = r.get(name)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):  # SUMIFS skips blanks and text
+                    if self.weight is not None:
+                        v = v * r[self.weight]
                     parts.setdefault(tuple(r.get(c) for c in keys), []).append(v)
             groups = self._groups[(name, keys)] = {k: sheet_sum(v) for k, v in parts.items()}
         return groups.get(tuple(match[c] for c in keys), 0.0)
 
     def sumifs(self, name: str, criteria: Sequence[tuple[str, str]]) -> str:
-        """``SUMIFS(<sheet>!$K$2:$K$5,<sheet>!$A$2:$A$5,A12,...)``; criteria are (column, cell or literal)."""
+        """``SUMIFS(<sheet>!$K$2:$K$5,<sheet>!$A$2:$A$5,A12,...)``; criteria are (column, cell or literal,
+        matched for equality). Weighted: ``SUMPRODUCT(<column>*<weights>*(<criteria column>=A12)*...)``."""
+        if self.weight is not None:
+            factors = [self.column(name), self.column(self.weight)] + [f"({self.column(c)}={v})" for c, v in criteria]
+            return f"SUMPRODUCT({'*'.join(factors)})"
         parts = [self.column(name)]
         for col, crit in criteria:
             parts += [self.column(col), crit]
         return f"SUMIFS({','.join(parts)})"
+
+    def total_expr(self, name: str) -> str:
+        """The column's total as a formula (no ``=``): ``SUM``, or weighted ``SUMPRODUCT``; the Total row's cell
+        when the table is empty."""
+        if not self.n:
+            return self.total_ref(name)
+        if self.weight is not None:
+            return f"SUMPRODUCT({self.column(name)},{self.column(self.weight)})"
+        return f"SUM({self.column(name)})"
 
 
 # ---------------------------------------------------------------- book and sheets

@@ -110,13 +110,25 @@ def test_sheets_of_a_plan_with_outcomes(tmp_path):
     shared = rows[("cn", "ascend910b", "every outcome")]
     assert [b.value("Orders by period", shared, head[p]) for p in ("2025q1", "2025q2", "Total")] == [100, 0, 100]
     assert b.formula("Orders by period", shared, head["2025q1"]) == (
-        "=SUMIFS(Allocation!$J$2:$J$7,Allocation!$A$2:$A$7,$A2,Allocation!$B$2:$B$7,$B2,Allocation!$E$2:$E$7,$C2,"
-        "Allocation!$C$2:$C$7,D$1)")  # Units by Site, Chip, Outcome and Period
+        "=SUMIFS(Allocation!$K$2:$K$7,Allocation!$A$2:$A$7,$A2,Allocation!$B$2:$B$7,$B2,Allocation!$E$2:$E$7,$C2,"
+        "Allocation!$C$2:$C$7,D$1)")  # Units by Site, Chip, Outcome and Period (each outcome's own, not weighted)
     summary = b.f["Summary"]
     assert "2 outcomes" in summary["A3"].value
     assert b.labelled("Summary", "Objective", 2)[1] == pytest.approx(452189.0909, rel=1e-9)
     # expected spend: granted (0.3) 12M + 12M + 976M; denied (0.7) 13M (the shared order at the outcome's price) + 39M
     assert b.labelled("Summary", "Expected spend", 2)[1] == pytest.approx(0.3 * 1000e6 + 0.7 * 52e6)
+    # the figures over Allocation are expectations: the shared 100 units of 910B once, denied's own 300 910B with 0.7,
+    # granted's own 100 910B and 976M / 110k H20 with 0.3; spend at the Allocation prices: 12M + 0.7 x 39M +
+    # 0.3 x (12M + 976M) = 335.7M (the solver's 336.4M prices the shared order at 130k in denied)
+    alloc = b.header("Allocation")
+    assert [b.value("Allocation", r, alloc["Probability"]) for r in range(2, 8)] == [1, 0.7, 0.7, 0.7, 0.3, 0.3]
+    units = b.labelled("Summary", "Units ordered", 2)
+    assert units[1] == pytest.approx(100 + 0.7 * 300 + 0.3 * (100 + 976e6 / 110e3), rel=1e-9)
+    assert units[0] == "=SUMPRODUCT(Allocation!$K$2:$K$7,Allocation!$F$2:$F$7)"
+    assert b.labelled("Summary", "Total spend", 2)[1] == pytest.approx(12e6 + 0.7 * 39e6 + 0.3 * 988e6, rel=1e-9)
+    expected_row = b.rows("Allocation", 1)[("Expected",)]
+    assert b.formula("Allocation", expected_row, alloc["Units"]) == "=SUMPRODUCT(K2:K7,F2:F7)"
+    assert b.value("Allocation", expected_row, alloc["Units"]) == pytest.approx(units[1], rel=1e-12)
 
 
 # ---------------------------------------------------------------- Orders by period
