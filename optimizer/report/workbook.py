@@ -45,7 +45,6 @@ from .xlsx import (
     FMT_RATIO,
     FMT_SHADOW,
     TOTAL,
-    WARN,
     WRAP_TOP,
     Book,
     Sheet,
@@ -265,10 +264,10 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: TableLayout, refs:
     layout = expected_view(layout)
     leases = expected_view(leases) if leases is not None else None
     if ok and plan.outcomes:
-        sh.put(3, 1, f"This plan has {len(plan.outcomes)} outcomes: the figures and tables below are expectations "
-                     "(SUMPRODUCT of the Allocation and Leases rows with their Probability: an order shared by every "
-                     "outcome counts once, an outcome's own order with its probability); the objective and the expected "
-                     "spend are the solver's verified values.", style=WARN, counts=False)
+        sh.note(3, 1, f"This plan has {len(plan.outcomes)} outcomes: the figures and tables below are expectations "
+                      "(SUMPRODUCT of the Allocation and Leases rows with their Probability: an order shared by every "
+                      "outcome counts once, an outcome's own order with its probability); the objective and the "
+                      "expected spend are the solver's verified values.", warn=True)
 
     def over_allocation(name: str) -> tuple[str, float]:
         return "=" + layout.total_expr(name), (layout.sum(name) if n else 0.0)
@@ -529,9 +528,8 @@ def _extended_figures(plan: Plan, figure: Callable, fig_rows: dict[str, int], ov
     expr, purchase = over_allocation("Spend")
     # over outcomes, the rows count a shared order once at its Allocation price; the solver's expected spend (above)
     # counts it in each outcome at that outcome's price, and a stranded order net of its refund
-    gross = ("as ordered at the Allocation prices, expected over the outcomes; the expected spend above is the "
-             "solver's: each outcome prices the shared orders at its own prices and counts a stranded order net of "
-             "its refund" if plan.outcomes else "")
+    gross = ("at the Allocation prices; Expected spend: each outcome's own prices, refunds deducted"
+             if plan.outcomes else "")
     if leases is None:
         figure("Total spend", purchase, cur, gross or rows_note.strip(" ()"), FMT_MONEY, expr)
         return "Effective TOPS purchased", "Total spend"
