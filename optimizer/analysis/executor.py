@@ -44,14 +44,15 @@ Same answers, whatever runs them:
 A local cluster (``workers=N``) starts in a background thread; until it is
 up, ``run()`` solves chunks from the front in this process, so the start-up
 costs little time. Its worker processes are forked from one ``forkserver``
-process that has imported chipalloc and its libraries once (where the
-platform has one; elsewhere they are spawned and import everything each):
-on two cores, spawned workers importing all that at once with this process
-solving cost about a second and a half of a 4-second sweep (``--workers 2``
-took 0.95x the serial time on ``benchmarks/bench_executor.py``, 0.72x
-forked). The forkserver is started from a single thread and runs no solver,
-so forking it is safe. Worker processes ignore Ctrl-C (:func:`dask_setup`, a
-Dask preload hook).
+process that imports chipalloc and its libraries once (where the platform
+has one; elsewhere they are spawned and import everything each), started
+the moment the executor is made so that its imports run beside Dask's own
+start-up: on two cores, spawned workers importing all that at once with
+this process solving cost about a second and a half of a 4-second sweep
+(``--workers 2`` took 0.90-0.95x the serial time on
+``benchmarks/bench_executor.py``, 0.79x forked). The forkserver imports
+modules and runs no solver or thread, so forking it is safe. Worker
+processes ignore Ctrl-C (:func:`dask_setup`, a Dask preload hook).
 
 Interruption: a ``KeyboardInterrupt`` (Ctrl-C, or raised by ``on_done``)
 cancels the outstanding tasks, keeps the items already finished and returns
@@ -225,18 +226,20 @@ def dask_setup(worker: Any) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_method() -> str:
-    """How local worker processes start: forked from a forkserver that imported chipalloc once
-    (:data:`FORKSERVER_PRELOAD`), or spawned where the platform has no forkserver (Windows)."""
+def _start_forkserver() -> str:
+    """How local worker processes start: forked from a forkserver that imports chipalloc once
+    (:data:`FORKSERVER_PRELOAD`), or spawned where the platform has no forkserver (Windows).
+
+    The forkserver is started here, at once (in this thread, before Dask is imported), so that its imports run
+    beside Dask's own start-up; a running forkserver keeps its preload list (Dask sets its own later, unused).
+    """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return "spawn"
-    import dask
-    from distributed.utils import get_mp_context
+    from multiprocessing import forkserver
 
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-        get_mp_context()  # sets Dask's own preload list (once per process); ours, set after it, replaces it
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         ["dask", "msgpack", "cloudpickle", "tornado", "toolz", *FORKSERVER_PRELOAD])
+    forkserver.ensure_running()
     return "forkserver"
 
 
@@ -252,8 +255,6 @@ class DaskExecutor(Executor):
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None,
                  connect_timeout: float | None = None):
-        from distributed import Client
-
         _quiet_logs()
         self.cluster = None
         self.client = None
@@ -262,6 +263,8 @@ class DaskExecutor(Executor):
         timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
         try:
             if scheduler is not None:
+                from distributed import Client
+
                 address = check_address(scheduler)
                 _probe(address, timeout)
                 self.client = Client(address, timeout=timeout, set_as_default=False)
@@ -275,6 +278,7 @@ class DaskExecutor(Executor):
                 # run() solves chunks in this process meanwhile, so the start-up costs no time
                 self.workers = int(workers)
                 self.description = f"a local Dask cluster of {workers} processes"
+                self._method = _start_forkserver()
                 self._starting = threading.Thread(target=self._start_local, args=(int(workers),),
                                                   name="chipalloc-dask-start", daemon=True)
                 self._starting.start()
@@ -287,7 +291,7 @@ class DaskExecutor(Executor):
         from distributed import Client, LocalCluster
 
         try:
-            with warnings.catch_warnings(), dask.config.set({"distributed.worker.multiprocessing-method": _start_method()}):
+            with warnings.catch_warnings(), dask.config.set({"distributed.worker.multiprocessing-method": self._method}):
                 warnings.simplefilter("ignore")  # e.g. a busy port, chosen again by Dask: not the planner's concern
                 self.cluster = LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
