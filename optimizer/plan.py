@@ -176,7 +176,10 @@ class Plan:
         return out
 
     def frames(self) -> dict:
-        """The plan's tables as pandas DataFrames: allocation, leases, periods, constraints, sites, compliance."""
+        """The plan's tables as pandas DataFrames: allocation, leases, periods, constraints, sites, compliance.
+
+        Over outcomes, allocation and leases carry ``probability``, each row's weight in expectations (1 for an
+        order shared by every outcome, else its outcome's probability), as the workbook's Probability column."""
         import dataclasses
 
         import pandas as pd
@@ -187,9 +190,13 @@ class Plan:
 
         periods = pd.DataFrame([{k: v for k, v in dataclasses.asdict(p).items() if k not in ("power_mw", "site_spend", "site_budget")}
                                 | {f"power_mw[{s}]": mw for s, mw in p.power_mw.items()} for p in self.periods])
+        allocation, leases = df(self.allocation, AllocationRow), df(self.leases, LeaseRow)
+        if self.outcomes:  # each row's weight in expectations: 1 for a shared order, else its outcome's probability
+            allocation["probability"] = [self.weight(a.outcome) for a in self.allocation]
+            leases["probability"] = [self.weight(r.outcome) for r in self.leases]
         return {
-            "allocation": df(self.allocation, AllocationRow),
-            "leases": df(self.leases, LeaseRow),
+            "allocation": allocation,
+            "leases": leases,
             "periods": periods,
             "constraints": df(self.constraints, ConstraintRow),
             "sites": df(self.sites, SiteRow),

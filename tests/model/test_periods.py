@@ -140,3 +140,15 @@ def test_frames_are_dataframes_with_the_plan_tables():
     cols = p.model.var.frame(p.model.coords)
     assert list(cols.columns[:6]) == ["name", "kind", "site", "chip", "period", "lease"]
     assert set(cols["kind"]) == {"buy", "lease"}
+    assert "probability" not in alloc.columns  # no outcomes
+
+
+def test_frames_over_outcomes_weigh_each_row_by_its_probability():
+    # io_outcomes.yaml (worked in tests/report/test_period_workbook.py): 100 shared 910B, denied's own 300 (0.7),
+    # granted's own 100 910B and 976M / 110k H20 (0.3)
+    p = make_plan(load_fixture("io_outcomes.yaml"))
+    a = p.frames()["allocation"]
+    assert list(a["probability"]) == [1.0] + [0.7] * 3 + [0.3] * 2
+    assert list(a["outcome"][1:]) == ["denied"] * 3 + ["granted"] * 2 and a["outcome"].isna()[0]  # shared: no outcome
+    assert (a["units"] * a["probability"]).sum() == pytest.approx(100 + 0.7 * 300 + 0.3 * (100 + 976e6 / 110e3))
+    assert (a["units"] * a["probability"]).sum() == pytest.approx(p.totals["units"], rel=1e-12)
