@@ -289,6 +289,7 @@ def _summary_sheet(book: Book, sh: Sheet, plan: Plan, layout: TableLayout, refs:
             sh.put(r, 2, value, fmt, style={"align": "right"}, counts=False)
         sh.put(r, 3, unit, counts=False)
         sh.put(r, 4, note, counts=False)
+        sh.wrap_across(r, 4)  # a long note wraps across the page instead of running off it
 
     figure("Status", plan.status, "", "verified: every constraint and the objective recomputed from the scenario" if ok else "")
     figure("Solver", plan.result.solver, "", plan.result.solver_version)

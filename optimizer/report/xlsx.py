@@ -485,6 +485,13 @@ class Sheet:
         if isinstance(v, str):
             self._notes.append((row, col, v, style))
 
+    def wrap_across(self, row: int, col: int, style: dict[str, Any] | None = None) -> None:
+        """Text already put at (row, col) that, when longer than the printed width from its column on, is wrapped
+        across it when the sheet is finished (as a note is), provided the cells to its right stay empty."""
+        v = self._values.get((row, col))
+        if isinstance(v, str):
+            self._notes.append((row, col, v, style or {}))
+
     def _wrap_notes(self, last_col: int) -> None:
         for row, col, text, style in self._notes:
             if last_col <= col or any((row, c) in self._values for c in range(col + 1, last_col + 1)):
