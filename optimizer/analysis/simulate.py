@@ -191,7 +191,7 @@ class DrawLP:
 
     def __init__(self, m):
         from ..solve import scaled
-        from ..solve.highs import _pass, new_highs
+        from ..solve.highs import new_highs, pass_model
 
         p = scaled(m)
         self.c_lots = p.c
@@ -199,7 +199,7 @@ class DrawLP:
         self.n = m.n
         self.cols = np.arange(m.n, dtype=np.int32)
         self.h = new_highs()
-        _pass(self.h, p.A, -p.c, p.col_lo, p.col_up, p.row_lo, p.row_up, None)
+        pass_model(self.h, p.A, -p.c, p.col_lo, p.col_up, p.row_lo, p.row_up, None)
         self._run("at the planned delivery rates")
         self.basis = self.h.getBasis()
 

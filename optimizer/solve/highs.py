@@ -74,7 +74,10 @@ def version() -> str:
         return f"highspy {getattr(highspy, '__version__', '')}".strip()
 
 
-def _pass(h, A: sp.csr_matrix, cost, col_lo, col_up, row_lo, row_up, integer: np.ndarray | None) -> None:
+def pass_model(h, A: sp.csr_matrix, cost, col_lo, col_up, row_lo, row_up, integer: np.ndarray | None) -> None:
+    """Load a whole model into the Highs object ``h`` (one passModel): objective ``cost`` (minimised unless the
+    caller changes the sense), the rows of ``A`` and the bounds (infinite ones as HiGHS's infinity); ``integer``
+    marks whole columns. Shared by the solver backend and simulate's draw LPs."""
     import highspy
 
     inf = highspy.kHighsInf
@@ -122,7 +125,7 @@ class HighsBackend:
                 self.h.setOptionValue(name, value)
         self._load(prob)
         cost, col_lo, col_up, lo, up = self._phase1()
-        _pass(self.h, self.Af, cost, col_lo, col_up, lo, up, prob.integer if self.mip else None)
+        pass_model(self.h, self.Af, cost, col_lo, col_up, lo, up, prob.integer if self.mip else None)
         self.held = (cost, col_lo, col_up, lo, up, self.Af.copy())
         # presolve as set (MIP_OPTIONS may say "off"); the tie-break MILP turns it off for its start, then back
         self._presolve_default = str(MIP_OPTIONS.get("presolve", "choose")) if self.mip else "choose"
@@ -197,7 +200,7 @@ class HighsBackend:
                         and np.array_equal(hA.indices, self.Af.indices))
         if not same_pattern:
             cost, col_lo, col_up, lo, up = self._phase1()
-            _pass(self.h, self.Af, cost, col_lo, col_up, lo, up, prob.integer if self.mip else None)
+            pass_model(self.h, self.Af, cost, col_lo, col_up, lo, up, prob.integer if self.mip else None)
             self.held = (cost, col_lo, col_up, lo, up, self.Af.copy())
             changed = int(self.Af.nnz)
         else:
@@ -392,7 +395,7 @@ def ranging(prob: ScaledProblem, target_lots: np.ndarray | None = None):
 
     def build():
         h = new_highs()
-        _pass(h, prob.A, prob.c, prob.col_lo, prob.col_up, prob.row_lo, prob.row_up, None)
+        pass_model(h, prob.A, prob.c, prob.col_lo, prob.col_up, prob.row_lo, prob.row_up, None)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         with silenced():
             h.run()
