@@ -39,7 +39,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from .. import model as model_mod
-from ..errors import ChipallocError, SolveError
+from ..errors import ChipallocError, InfeasibleError, SolveError
 from ..numbers import format_value, num as _num, pct as _pct
 from ..schema import Scenario, value_at
 from ..validate import MIN_MAGNITUDE
@@ -472,3 +472,15 @@ def diagnose(s: Scenario, solver: str = "highs", lm: model_mod.Model | None = No
         else:
             fixes.append(f)
     return Diagnosis(s.name, names, rules, fixes, none, integer_only, notes)
+
+
+def infeasible_error(s, solver: str, lm, head: str, tail: str) -> InfeasibleError:
+    """The exit-3 error of an infeasible scenario that a command cannot go on without: its diagnosis (conflict and
+    fixes, as ``solve`` prints them) then ``tail``; ``head`` alone when the diagnosis itself fails."""
+    try:
+        d = diagnose(s, solver=solver, lm=lm)
+    except ChipallocError:
+        d = None
+    if d is None:
+        return InfeasibleError(head)
+    return InfeasibleError(d.render() + "\n\n" + tail, d)

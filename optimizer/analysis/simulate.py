@@ -331,20 +331,14 @@ def check_run(draws: Any, seed: Any) -> None:
 
 def _no_plan(s: Scenario, solver: str, plan: Plan) -> Exception:
     """The error of a scenario without an optimal plan: infeasible with its diagnosis (exit 3), unbounded (4)."""
-    from ..errors import ChipallocError, InfeasibleError, SolveError, UnboundedError
+    from ..errors import SolveError, UnboundedError
+    from .diagnose import infeasible_error
 
     st = plan.result.status.value
     if st == "infeasible":
-        head = f"infeasible: scenario {s.name!r} has no plan that meets every rule; nothing to simulate"
-        try:
-            from .diagnose import diagnose
-
-            d = diagnose(s, solver=solver, lm=plan.lm)
-        except ChipallocError:
-            d = None
-        if d is None:
-            return InfeasibleError(head)
-        return InfeasibleError(d.render() + "\n\nnothing to simulate: the simulation needs a feasible plan.", d)
+        return infeasible_error(s, solver, plan.lm,
+                                f"infeasible: scenario {s.name!r} has no plan that meets every rule; nothing to simulate",
+                                "nothing to simulate: the simulation needs a feasible plan.")
     if st == "unbounded":
         return UnboundedError(f"unbounded: scenario {s.name!r} has no limit on purchases; give each site a budget "
                               "or set a global budget")

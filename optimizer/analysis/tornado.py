@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import io
-from ..errors import ChipallocError, InfeasibleError, InputError, SolveError, UnboundedError
+from ..errors import InputError, SolveError, UnboundedError
 from ..schema import Scenario
-from .diagnose import diagnose
+from .diagnose import infeasible_error
 from .executor import Executor, OnDone, SerialExecutor
 from .specs import apply, base_data, bounds, tidy, value_at
 from .sweep import Outcome, outcome, point_plan
@@ -244,18 +244,6 @@ def _valid_end(data: dict, path: str, base: float, end: float, which: str, integ
     raise AssertionError("unreachable: the bisection kept a valid value")  # pragma: no cover
 
 
-def _infeasible_base(s: Scenario, solver: str, plan) -> InfeasibleError:
-    """The exit-3 error of an infeasible base, carrying its diagnosis (conflict and fixes) as solve does."""
-    head = f"infeasible: the base scenario {s.name!r} has no plan that meets every rule; nothing to swing"
-    try:
-        d = diagnose(s, solver=solver, lm=plan.lm)
-    except ChipallocError:
-        d = None
-    if d is None:
-        return InfeasibleError(head)
-    return InfeasibleError(d.render() + "\n\nnothing to swing: the tornado needs a feasible base scenario.", d)
-
-
 @dataclass
 class EndWork:
     """What every chunk of a tornado shares (sent once to each worker)."""
@@ -296,7 +284,10 @@ def tornado(
     base_plan = point_plan(s, solver)
     st = base_plan.result.status.value
     if st == "infeasible":
-        raise _infeasible_base(s, solver, base_plan)
+        raise infeasible_error(
+            s, solver, base_plan.lm,
+            f"infeasible: the base scenario {s.name!r} has no plan that meets every rule; nothing to swing",
+            "nothing to swing: the tornado needs a feasible base scenario.")
     if st == "unbounded":
         raise UnboundedError(f"unbounded: the base scenario {s.name!r} has no limit on purchases")
     if st != "optimal":
