@@ -477,31 +477,31 @@ class _Builder:
 
     def _name(self, blk: _Block, r: int, c: int, path: tuple) -> Any:
         """A header, field name or path cell as text (a number reads as its digits)."""
-        v = blk.grid.cells[(r, c)]
-        if isinstance(v, _Refused):
-            self.problem(v.message, blk.grid.at(r, c), path=".".join(map(str, path)))
-            return _SKIP
-        if isinstance(v, _Date):
-            self.problem(f"a date ({v}) where a name belongs; format the cell as Text and type it again",
-                         blk.grid.at(r, c), path=".".join(map(str, path)))
+        v = self._cell(blk, r, c, path, "a name", "Text")
+        if v is _SKIP:
             return _SKIP
         if isinstance(v, str):
             return v.strip()
         return number_text(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
 
     def _value(self, blk: _Block, r: int, c: int, ann: Any, path: tuple, meta: tuple = ()) -> Any:
+        what = "a list" if is_list(ann) else "text" if ann is str else "a number" if ann in (int, float) else "a value"
+        v = self._cell(blk, r, c, path, what, "Text" if what in ("text", "a list") else "Number",
+                       "Excel took the entry for a date: ")
+        return _SKIP if v is _SKIP else from_cell(v, ann, meta)
+
+    def _cell(self, blk: _Block, r: int, c: int, path: tuple, what: str, fmt: str, why: str = "") -> Any:
+        """The cell's value, or _SKIP with a located problem when it was refused on reading or is a date where
+        ``what`` belongs (the fix: format the cell as ``fmt`` and type it again)."""
         v = blk.grid.cells[(r, c)]
         if isinstance(v, _Refused):
             self.problem(v.message, blk.grid.at(r, c), path=".".join(map(str, path)))
             return _SKIP
         if isinstance(v, _Date):
-            where = blk.grid.at(r, c)
-            what = "a list" if is_list(ann) else "text" if ann is str else "a number" if ann in (int, float) else "a value"
-            self.problem(f"a date ({v}) where {what} belongs; Excel took the entry for a date: format the cell as "
-                         f"{'Text' if what in ('text', 'a list') else 'Number'} and type it again",
-                         where, path=".".join(map(str, path)))
+            self.problem(f"a date ({v}) where {what} belongs; {why}format the cell as {fmt} and type it again",
+                         blk.grid.at(r, c), path=".".join(map(str, path)))
             return _SKIP
-        return from_cell(v, ann, meta)
+        return v
 
     # -- kinds
     def _fields(self, blk: _Block) -> None:
@@ -602,13 +602,8 @@ class _Builder:
                 self.put(path, v, g.at(r, vc))
 
     def _key(self, blk: _Block, r: int, c: int, ann: Any, parent: tuple) -> Any:
-        v = blk.grid.cells[(r, c)]
-        if isinstance(v, _Refused):
-            self.problem(v.message, blk.grid.at(r, c), path=".".join(map(str, parent)))
-            return _SKIP
-        if isinstance(v, _Date):
-            self.problem(f"a date ({v}) where an id belongs; format the cell as Text and type it again",
-                         blk.grid.at(r, c), path=".".join(map(str, parent)))
+        v = self._cell(blk, r, c, parent, "an id", "Text")
+        if v is _SKIP:
             return _SKIP
         return key_from_cell(v.strip() if isinstance(v, str) else v, ann if ann is int else str)
 
