@@ -44,22 +44,28 @@ def _compliance_v1(sh: Sheet, plan: Plan) -> None:
                      d.density if d.density is not None else "unknown", _yes(d.controlled),
                      d.tier if d.tier is not None else "-", d.decision, d.reason])
     fmts = [None, None, None, None, None, FMT_INT, FMT_RATIO, None, None, None, None]
-    sh.header(1, list(COMPLIANCE_COLUMNS), freeze=True, autofilter_rows=len(rows))
-    dec_col = COMPLIANCE_COLUMNS.index("Decision") + 1
-    for i, r in enumerate(rows, start=2):
-        for j, (v, f) in enumerate(zip(r, fmts), start=1):
-            style = None
-            if j == dec_col and v in ("deny", "cap"):
-                style = {"bg_color": DENY_BG if v == "deny" else CAP_BG}
-            elif j == len(COMPLIANCE_COLUMNS):
-                style = WRAP_TOP
-            sh.put(i, j, v, f, style=style)
+    _decision_table(sh, COMPLIANCE_COLUMNS, rows, fmts)
     ec = s.export_controls
     sh.note(len(rows) + 3, 1,
             f"Rules: {ec.regime}. TPP = total processing performance; density = TPP per mm² of die. "
             "A denied chip is not bought at that site; a capped chip counts against the country's TPP cap."
             if ec is not None else "No export controls in this scenario: every chip is allowed everywhere.")
     sh.fit_columns(max_width=90, from_row=1)
+
+
+def _decision_table(sh: Sheet, columns, rows: list[list], fmts: list) -> None:
+    """Header and rows of export decisions: deny and cap shaded in the Decision column, the last (the reason)
+    wrapped."""
+    sh.header(1, list(columns), freeze=True, autofilter_rows=len(rows))
+    dec_col = columns.index("Decision") + 1
+    for i, r in enumerate(rows, start=2):
+        for j, (v, f) in enumerate(zip(r, fmts), start=1):
+            style = None
+            if j == dec_col and v in ("deny", "cap"):
+                style = {"bg_color": DENY_BG if v == "deny" else CAP_BG}
+            elif j == len(columns):
+                style = WRAP_TOP
+            sh.put(i, j, v, f, style=style)
 
 
 def _compliance_dated(sh: Sheet, plan: Plan) -> None:
@@ -75,16 +81,7 @@ def _compliance_dated(sh: Sheet, plan: Plan) -> None:
                      periods, origin, d.tpp, d.density if d.density is not None else "unknown", _yes(d.controlled),
                      d.tier if d.tier is not None else "-", d.decision, RULE_TEXT.get(d.rule, d.rule), d.reason])
     fmts = [None, None, None, None, None, None, None, FMT_INT, FMT_RATIO, None, None, None, None, None]
-    sh.header(1, list(DATED_COLUMNS), freeze=True, autofilter_rows=len(rows))
-    dec_col = DATED_COLUMNS.index("Decision") + 1
-    for i, r in enumerate(rows, start=2):
-        for j, (v, f) in enumerate(zip(r, fmts), start=1):
-            style = None
-            if j == dec_col and v in ("deny", "cap"):
-                style = {"bg_color": DENY_BG if v == "deny" else CAP_BG}
-            elif j == len(DATED_COLUMNS):
-                style = WRAP_TOP
-            sh.put(i, j, v, f, style=style)
+    _decision_table(sh, DATED_COLUMNS, rows, fmts)
     ec = s.export_controls
     note = len(rows) + 3
     sh.note(note, 1,
