@@ -82,6 +82,21 @@ def workbook_values(path) -> dict:
     return out
 
 
+def stop_after(monkeypatch, cli_module, k: int) -> None:
+    """``cli_module``'s progress callback raises KeyboardInterrupt (as Ctrl-C would) once k items have finished."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def progress(n, label):
+        def tick(done, total):
+            if done >= k:
+                raise KeyboardInterrupt
+
+        yield tick
+
+    monkeypatch.setattr(cli_module, "progress", progress)
+
+
 def constraint(plan, name: str):
     for c in plan.constraints:
         if c.name == name:

@@ -2,14 +2,13 @@
 and Ctrl-C writes a partial sweep (exit 130)."""
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, SCENARIOS, workbook_values
+from conftest import FIXTURES, SCENARIOS, workbook_values, stop_after
 
 from optimizer.analysis import executor as ex_mod
 from optimizer.cli import cli, common, whatif
@@ -118,17 +117,7 @@ def test_bad_input_is_found_before_a_cluster_is_started(monkeypatch):
 
 
 def _stop_after(monkeypatch, k: int):
-    """The progress callback raises KeyboardInterrupt (as Ctrl-C would) once k points have finished."""
-
-    @contextlib.contextmanager
-    def progress(n, label):
-        def tick(done, total):
-            if done >= k:
-                raise KeyboardInterrupt
-
-        yield tick
-
-    monkeypatch.setattr(whatif, "progress", progress)
+    stop_after(monkeypatch, whatif, k)
 
 
 @pytest.mark.parametrize("where", ["serial", "scheduler"])

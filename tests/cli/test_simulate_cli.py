@@ -3,14 +3,13 @@ workbook read back, bad input (exit 2, no file), an infeasible scenario (exit 3)
 the same JSON and workbook in this process, on two local workers and on a scheduler."""
 from __future__ import annotations
 
-import contextlib
 import json
 
 import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, REPO, SCENARIOS, workbook_values
+from conftest import FIXTURES, REPO, SCENARIOS, workbook_values, stop_after
 
 from optimizer import io
 from optimizer.analysis.simulate import SCHEMA, simulate
@@ -197,15 +196,7 @@ def test_an_infeasible_scenario_exits_3_with_its_diagnosis(tmp_path):
 
 # --------------------------------------------------------------------------- Ctrl-C
 def _stop_after(monkeypatch, k: int):
-    @contextlib.contextmanager
-    def progress(n, label):
-        def tick(done, total):
-            if done >= k:
-                raise KeyboardInterrupt
-
-        yield tick
-
-    monkeypatch.setattr(simulate_cli, "progress", progress)
+    stop_after(monkeypatch, simulate_cli, k)
 
 
 def test_ctrl_c_writes_the_finished_draws_marked_partial(tmp_path, monkeypatch):
